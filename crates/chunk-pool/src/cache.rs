@@ -1,0 +1,146 @@
+//! The per-thread front cache.
+//!
+//! Each thread keeps, per pool it has used, a few idle chunks per class and its own counter shard.
+//! An idle chunk here keeps the `Arc` of the pool it belongs to, so taking it out and putting it
+//! back changes no reference count: the acquire/release pair of one thread writes only memory that
+//! thread owns. When a class here is full, returned chunks go to the pool's shared queue. When the
+//! thread exits, its idle chunks go to the shared queues too (or are freed if those are full).
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use crate::chunk::Chunk;
+use crate::pool::Inner;
+use crate::stats::{Counter, Shard};
+
+thread_local! {
+    static LOCALS: RefCell<Vec<Local>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One thread's state for one pool.
+pub(crate) struct Local {
+    /// The `id` of the pool this entry serves.
+    pool_id: u64,
+    /// This thread's counters for the pool; this thread is their only writer.
+    pub(crate) shard: Arc<Shard>,
+    /// Idle chunks per class, each with its own reference to the pool; class `i` holds at most
+    /// `Inner::thread_cache_slots[i]` of them.
+    idle: Vec<Vec<(Box<[u8]>, Arc<Inner>)>>,
+}
+
+impl Local {
+    fn new(inner: &Inner) -> Local {
+        let shard = Arc::new(Shard::default());
+        inner
+            .shards
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(shard.clone());
+        Local {
+            pool_id: inner.id,
+            shard,
+            idle: inner
+                .thread_cache_slots
+                .iter()
+                .map(|&n| Vec::with_capacity(n))
+                .collect(),
+        }
+    }
+
+    /// An idle chunk of `class`, if this thread has one.
+    #[inline]
+    pub(crate) fn take(&mut self, class: usize) -> Option<Chunk> {
+        let (buf, home) = self.idle[class].pop()?;
+        Some(Chunk::new(buf, home))
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        for (buf, home) in self.idle.drain(..).flatten() {
+            home.stash(buf, |c| home.shared.add_shared(c, 1));
+        }
+    }
+}
+
+/// Runs `f` on this thread's entry for `inner`, making the entry on first use. `None` when the
+/// thread-local is gone (thread teardown) or already in use further up the stack.
+#[inline]
+pub(crate) fn with_local<R>(inner: &Inner, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+    LOCALS
+        .try_with(|cell| {
+            let mut locals = cell.try_borrow_mut().ok()?;
+            let i = find_or_make(&mut locals, inner);
+            Some(f(&mut locals[i]))
+        })
+        .ok()
+        .flatten()
+}
+
+#[inline]
+fn find_or_make(locals: &mut Vec<Local>, inner: &Inner) -> usize {
+    match locals.iter().position(|l| l.pool_id == inner.id) {
+        Some(i) => i,
+        None => {
+            locals.push(Local::new(inner));
+            locals.len() - 1
+        }
+    }
+}
+
+/// Counts one event on this thread's shard, or the shared one if there is none.
+pub(crate) fn count_here(inner: &Inner, c: Counter) {
+    if with_local(inner, |local| local.shard.add_owned(c, 1)).is_none() {
+        inner.shared.add_shared(c, 1);
+    }
+}
+
+/// Takes back the memory of a dropped chunk: into this thread's cache if its class has room,
+/// else into the class queue, else to the allocator.
+pub(crate) fn release(buf: Box<[u8]>, home: Arc<Inner>) {
+    let bytes = buf.len() as u64;
+    let class = home
+        .class_of(buf.len())
+        .filter(|&c| home.class_size(c) == buf.len());
+    let mut parts = Some((buf, home));
+    let counted = LOCALS
+        .try_with(|cell| {
+            let mut locals = cell.try_borrow_mut().ok()?;
+            let (buf, home) = parts.take()?;
+            let i = find_or_make(&mut locals, &home);
+            let local = &mut locals[i];
+            local.shard.add_owned(Counter::Returned, 1);
+            local.shard.add_owned(Counter::ReturnedBytes, bytes);
+            match class {
+                Some(c) if local.idle[c].len() < home.thread_cache_slots[c] => {
+                    local.idle[c].push((buf, home));
+                }
+                _ => {
+                    let shard = local.shard.clone();
+                    drop(locals);
+                    home.stash(buf, |c| shard.add_owned(c, 1));
+                }
+            }
+            Some(())
+        })
+        .ok()
+        .flatten();
+    if counted.is_none() {
+        let (buf, home) = parts
+            .take()
+            .expect("parts are taken only on the counted path");
+        home.shared.add_shared(Counter::Returned, 1);
+        home.shared.add_shared(Counter::ReturnedBytes, bytes);
+        home.stash(buf, |c| home.shared.add_shared(c, 1));
+    }
+}
+
+/// Frees this thread's idle chunks of `inner`; returns how many.
+pub(crate) fn trim_local(inner: &Inner) -> u64 {
+    // Take the chunks out first: dropping a pool reference inside the borrow could re-enter.
+    let taken: Vec<_> = with_local(inner, |local| {
+        local.idle.iter_mut().flat_map(|v| v.drain(..)).collect()
+    })
+    .unwrap_or_default();
+    taken.len() as u64
+}

@@ -1,0 +1,93 @@
+//! A chunk: a fixed-capacity byte buffer on loan from a pool.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use crate::cache;
+use crate::pool::Inner;
+
+/// A fixed-capacity byte buffer from a [`Pool`](crate::Pool).
+///
+/// It derefs to `[u8]` of exactly [`capacity`](Chunk::capacity) bytes. Its memory goes back to
+/// the pool it came from when it is dropped, on whichever thread drops it.
+///
+/// ```
+/// let pool = chunk_pool::Pool::global();
+/// let mut chunk = pool.acquire(10)?;
+/// chunk[0] = 42;
+/// assert_eq!(chunk[0], 42);
+/// assert_eq!(chunk.capacity(), pool.min_chunk());
+/// # Ok::<(), chunk_pool::PoolError>(())
+/// ```
+pub struct Chunk {
+    /// The memory; empty only after `drop` has handed it back.
+    buf: Box<[u8]>,
+    /// The pool the memory returns to; `None` only after `drop` has handed it back.
+    home: Option<Arc<Inner>>,
+}
+
+impl Chunk {
+    pub(crate) fn new(buf: Box<[u8]>, home: Arc<Inner>) -> Chunk {
+        Chunk {
+            buf,
+            home: Some(home),
+        }
+    }
+
+    /// The number of bytes the chunk holds.
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether the chunk returns to a class queue (false for chunks above the largest class).
+    pub fn is_pooled(&self) -> bool {
+        self.home
+            .as_ref()
+            .is_some_and(|h| self.buf.len() <= h.max_chunk)
+    }
+}
+
+impl Deref for Chunk {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl DerefMut for Chunk {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+}
+
+impl AsRef<[u8]> for Chunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl AsMut<[u8]> for Chunk {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+}
+
+impl fmt::Debug for Chunk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Chunk")
+            .field("capacity", &self.buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        if let Some(home) = self.home.take() {
+            cache::release(std::mem::take(&mut self.buf), home);
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The pool: size classes, one bounded lock-free queue of idle chunks per class, stats.
+//!
+//! Invariants:
+//! - Class `i` holds chunks of exactly `min_chunk << i` bytes; a chunk's capacity says its class.
+//! - A class queue never holds more than `idle_bytes_per_class / class_size` chunks (at least
+//!   one); a chunk that does not fit is freed.
+//! - Every chunk handed out is counted `acquired` once and `returned` once, so
+//!   `acquired - returned` is the number outstanding.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crossbeam_queue::ArrayQueue;
+
+use crate::cache;
+use crate::chunk::Chunk;
+use crate::stats::{self, Counter, PoolStats, Shard};
+
+/// How a [`Pool`] sizes and bounds its chunks.
+///
+/// ```
+/// use chunk_pool::{Pool, PoolConfig};
+/// let config = PoolConfig {
+///     min_chunk: 1024,
+///     max_chunk: 64 * 1024,
+///     ..PoolConfig::default()
+/// };
+/// let pool = Pool::new(config)?;
+/// assert_eq!(pool.acquire(1)?.capacity(), 1024);
+/// assert_eq!(pool.acquire(1025)?.capacity(), 2048);
+/// # Ok::<(), chunk_pool::PoolError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// The smallest class, in bytes: a power of two, at least 64. Default 4 KiB.
+    pub min_chunk: usize,
+    /// The largest class, in bytes: a power of two, at most 1 GiB. Requests above it get unpooled
+    /// chunks. Default 1 MiB.
+    pub max_chunk: usize,
+    /// Idle bytes each class keeps at most in its shared queue (at least one chunk). Default 4 MiB.
+    pub idle_bytes_per_class: usize,
+    /// Idle bytes each thread keeps at most per class in its private front cache (0 turns the
+    /// cache off; otherwise at least one chunk). Default 256 KiB.
+    pub thread_cache_bytes: usize,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            min_chunk: 4 * 1024,
+            max_chunk: 1024 * 1024,
+            idle_bytes_per_class: 4 * 1024 * 1024,
+            thread_cache_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// Why a pool call failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PoolError {
+    /// The configuration is not usable; the text says which field and why.
+    InvalidConfig(&'static str),
+    /// The requested size cannot be allocated (larger than `isize::MAX`, or the allocator said no).
+    TooLarge {
+        /// The size asked for.
+        requested: usize,
+    },
+}
+
+impl fmt::Display for PoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PoolError::InvalidConfig(why) => write!(f, "invalid pool configuration: {why}"),
+            PoolError::TooLarge { requested } => {
+                write!(f, "cannot allocate a chunk of {requested} bytes")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PoolError {}
+
+/// A pool of byte chunks. Cloning is cheap and shares the pool.
+///
+/// See the [crate docs](crate) for the design. [`Pool::global`] is the process-wide default.
+#[derive(Clone)]
+pub struct Pool {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// The shared state of a pool. Chunks and thread caches keep it alive through `Arc`s.
+pub(crate) struct Inner {
+    /// Unique for the life of the process: thread caches find their entry by it.
+    pub(crate) id: u64,
+    /// `log2(min_chunk)`.
+    min_shift: u32,
+    pub(crate) max_chunk: usize,
+    /// Chunks each thread cache keeps per class (index = class); 0 = no thread cache.
+    pub(crate) thread_cache_slots: Box<[usize]>,
+    /// Idle chunks per class; each queue's capacity is that class's retention cap.
+    classes: Box<[ArrayQueue<Box<[u8]>>]>,
+    /// One counter shard per thread that has used the pool; summed by `stats`.
+    pub(crate) shards: Mutex<Vec<Arc<Shard>>>,
+    /// Counters for paths that run without a thread's own shard.
+    pub(crate) shared: Shard,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Pool {
+    /// Makes a pool; fails if the configuration is out of range.
+    pub fn new(config: PoolConfig) -> Result<Pool, PoolError> {
+        let PoolConfig {
+            min_chunk,
+            max_chunk,
+            idle_bytes_per_class,
+            thread_cache_bytes,
+        } = config;
+        if !min_chunk.is_power_of_two() || min_chunk < 64 {
+            return Err(PoolError::InvalidConfig(
+                "min_chunk must be a power of two of at least 64",
+            ));
+        }
+        if !max_chunk.is_power_of_two() || max_chunk > 1 << 30 {
+            return Err(PoolError::InvalidConfig(
+                "max_chunk must be a power of two of at most 1 GiB",
+            ));
+        }
+        if min_chunk > max_chunk {
+            return Err(PoolError::InvalidConfig(
+                "min_chunk must not exceed max_chunk",
+            ));
+        }
+        let min_shift = min_chunk.trailing_zeros();
+        let count = (max_chunk.trailing_zeros() - min_shift + 1) as usize;
+        let sizes = (0..count).map(|i| min_chunk << i);
+        let classes = sizes
+            .clone()
+            .map(|size| ArrayQueue::new((idle_bytes_per_class / size).max(1)))
+            .collect();
+        let thread_cache_slots = sizes
+            .map(|size| match thread_cache_bytes {
+                0 => 0,
+                bytes => (bytes / size).max(1),
+            })
+            .collect();
+        Ok(Pool {
+            inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Relaxed),
+                min_shift,
+                max_chunk,
+                thread_cache_slots,
+                classes,
+                shards: Mutex::new(Vec::new()),
+                shared: Shard::default(),
+            }),
+        })
+    }
+
+    /// The process-wide default pool, made with [`PoolConfig::default`] on first use.
+    pub fn global() -> &'static Pool {
+        static GLOBAL: OnceLock<Pool> = OnceLock::new();
+        GLOBAL
+            .get_or_init(|| Pool::new(PoolConfig::default()).expect("the default config is valid"))
+    }
+
+    /// Hands out a chunk of at least `size` bytes (at least one byte for `size == 0`).
+    ///
+    /// Sizes up to the largest class are rounded up to their class and served from idle chunks
+    /// when there are any. Larger sizes get an unpooled chunk of exactly `size` bytes, freed when
+    /// dropped; if that allocation is impossible the call fails with [`PoolError::TooLarge`]
+    /// rather than aborting. A reused chunk holds whatever its last user wrote.
+    pub fn acquire(&self, size: usize) -> Result<Chunk, PoolError> {
+        let Some(class) = self.inner.class_of(size) else {
+            return self.acquire_unpooled(size);
+        };
+        let inner = &self.inner;
+        let from_cache = cache::with_local(inner, |local| {
+            let chunk = local.take(class);
+            local.shard.add_owned(Counter::Acquired, 1);
+            let bytes = inner.class_size(class) as u64;
+            local.shard.add_owned(Counter::AcquiredBytes, bytes);
+            match chunk {
+                Some(chunk) => {
+                    local.shard.add_owned(Counter::Reused, 1);
+                    Some(chunk)
+                }
+                None => None,
+            }
+        });
+        match from_cache {
+            Some(Some(chunk)) => Ok(chunk),
+            // Counted as acquired on this thread's shard; find or make the memory.
+            Some(None) => Ok(self.acquire_slow(class, |c| cache::count_here(inner, c))),
+            None => {
+                let shard = &inner.shared;
+                shard.add_shared(Counter::Acquired, 1);
+                shard.add_shared(Counter::AcquiredBytes, inner.class_size(class) as u64);
+                Ok(self.acquire_slow(class, |c| shard.add_shared(c, 1)))
+            }
+        }
+    }
+
+    /// Takes an idle chunk from the class queue, or allocates one.
+    fn acquire_slow(&self, class: usize, count: impl Fn(Counter)) -> Chunk {
+        let buf = match self.inner.classes[class].pop() {
+            Some(buf) => {
+                count(Counter::Reused);
+                buf
+            }
+            None => {
+                count(Counter::Allocated);
+                vec![0u8; self.inner.class_size(class)].into_boxed_slice()
+            }
+        };
+        Chunk::new(buf, self.inner.clone())
+    }
+
+    fn acquire_unpooled(&self, size: usize) -> Result<Chunk, PoolError> {
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(size)
+            .map_err(|_| PoolError::TooLarge { requested: size })?;
+        buf.resize(size, 0);
+        let inner = &self.inner;
+        for (c, n) in [
+            (Counter::Acquired, 1),
+            (Counter::Allocated, 1),
+            (Counter::AcquiredBytes, size as u64),
+        ] {
+            inner.shared.add_shared(c, n);
+        }
+        Ok(Chunk::new(buf.into_boxed_slice(), inner.clone()))
+    }
+
+    /// Frees the idle chunks of every class queue and of the calling thread's cache.
+    ///
+    /// Other threads' caches are private to them; each holds at most
+    /// [`PoolConfig::thread_cache_bytes`] per class and is emptied when its thread exits.
+    /// Returns the number of chunks freed.
+    pub fn trim(&self) -> u64 {
+        let mut freed = cache::trim_local(&self.inner);
+        for queue in self.inner.classes.iter() {
+            while queue.pop().is_some() {
+                freed += 1;
+            }
+        }
+        self.inner.shared.add_shared(Counter::Freed, freed);
+        freed
+    }
+
+    /// A snapshot of the pool's counters.
+    pub fn stats(&self) -> PoolStats {
+        let shards = self.inner.shards.lock().unwrap_or_else(|e| e.into_inner());
+        stats::sum(shards.iter().map(|s| &**s).chain([&self.inner.shared]))
+    }
+
+    /// The capacity a request of `size` bytes gets: its class size, or `size` itself above the
+    /// largest class.
+    pub fn chunk_size_for(&self, size: usize) -> usize {
+        match self.inner.class_of(size) {
+            Some(class) => self.inner.class_size(class),
+            None => size,
+        }
+    }
+
+    /// The largest pooled chunk size.
+    pub fn max_chunk(&self) -> usize {
+        self.inner.max_chunk
+    }
+
+    /// The smallest chunk size.
+    pub fn min_chunk(&self) -> usize {
+        1 << self.inner.min_shift
+    }
+}
+
+impl fmt::Debug for Pool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool")
+            .field("id", &self.inner.id)
+            .field("min_chunk", &self.min_chunk())
+            .field("max_chunk", &self.inner.max_chunk)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    /// The class serving `size`, or `None` above the largest class.
+    #[inline]
+    pub(crate) fn class_of(&self, size: usize) -> Option<usize> {
+        if size > self.max_chunk {
+            return None;
+        }
+        let rounded = size.max(1).next_power_of_two().max(1 << self.min_shift);
+        Some((rounded.trailing_zeros() - self.min_shift) as usize)
+    }
+
+    #[inline]
+    pub(crate) fn class_size(&self, class: usize) -> usize {
+        1 << (self.min_shift as usize + class)
+    }
+
+    /// Where the memory of a returned chunk goes when no thread cache takes it: its class queue,
+    /// or the allocator if the queue is full or the chunk is unpooled. Counts a free on `count`.
+    pub(crate) fn stash(&self, buf: Box<[u8]>, count: impl FnOnce(Counter)) {
+        let class = match self.class_of(buf.len()) {
+            Some(class) if self.class_size(class) == buf.len() => class,
+            _ => return count(Counter::Freed),
+        };
+        if self.classes[class].push(buf).is_err() {
+            count(Counter::Freed);
+        }
+    }
+}

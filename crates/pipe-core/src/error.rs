@@ -1,0 +1,233 @@
+//! The outcomes of reads that return no frame, and the errors of writes and searches.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+/// Why a read returned no frame. Apart from [`ReadError::InvalidArgument`], every variant is one of
+/// the pipe's read outcomes (the sixth, *ready*, is `Ok`):
+///
+/// | outcome | when | consumed |
+/// |---|---|---|
+/// | [`NeedMore`](ReadError::NeedMore) | not enough buffered, write side open | nothing |
+/// | [`End`](ReadError::End) | closed cleanly, nothing buffered for this read | nothing |
+/// | [`Partial`](ReadError::Partial) | closed cleanly inside a frame | the leftover, handed over here |
+/// | [`Stream`](ReadError::Stream) | closed with an error, not enough buffered | nothing |
+/// | [`LimitExceeded`](ReadError::LimitExceeded) | the frame would pass the maximum frame size | nothing |
+///
+/// An empty frame is `Ok` with an empty slice, never one of these.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// Not enough data yet and the write side is open: write more and call again.
+    NeedMore,
+    /// The write side closed cleanly and nothing is left for this read.
+    End,
+    /// The write side closed cleanly in the middle of a frame: these are the leftover bytes, now
+    /// consumed. The next read reports [`ReadError::End`].
+    Partial(Bytes),
+    /// The write side closed with an error and this read cannot be served from what is buffered.
+    /// Buffered bytes stay readable (by reads they can satisfy); every other read returns the
+    /// same error.
+    Stream(StreamError),
+    /// The frame would be longer than `limit` bytes (separator not counted). Nothing was consumed:
+    /// discard it (`Pipe::discard_until`, `Pipe::skip`) or raise the limit and read again.
+    LimitExceeded {
+        /// The maximum frame size in force.
+        limit: usize,
+        /// Bytes buffered when the limit was hit.
+        buffered: usize,
+    },
+    /// The call itself was malformed (an empty separator, `read_at_most(0)`); nothing changed.
+    InvalidArgument(&'static str),
+}
+
+impl ReadError {
+    /// Whether this is [`ReadError::NeedMore`]: the only outcome that more data can change.
+    pub fn is_need_more(&self) -> bool {
+        matches!(self, ReadError::NeedMore)
+    }
+
+    /// Whether this is [`ReadError::End`].
+    pub fn is_end(&self) -> bool {
+        matches!(self, ReadError::End)
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::NeedMore => f.write_str("more data is needed"),
+            ReadError::End => f.write_str("end of stream"),
+            ReadError::Partial(rest) => write!(
+                f,
+                "stream ended inside a frame with {} bytes left over",
+                rest.len()
+            ),
+            ReadError::Stream(e) => write!(f, "stream failed: {e}"),
+            ReadError::LimitExceeded { limit, buffered } => write!(
+                f,
+                "frame longer than the limit of {limit} bytes ({buffered} bytes buffered)"
+            ),
+            ReadError::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReadError::Stream(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ReadError> for io::Error {
+    /// `NeedMore` becomes `WouldBlock`; `End` and `Partial` become `UnexpectedEof` (the leftover
+    /// bytes of `Partial` are dropped: match on the error first to keep them); a stream error
+    /// keeps its kind; a limit becomes `InvalidData`; a bad argument `InvalidInput`.
+    fn from(e: ReadError) -> io::Error {
+        let kind = match &e {
+            ReadError::NeedMore => io::ErrorKind::WouldBlock,
+            ReadError::End | ReadError::Partial(_) => io::ErrorKind::UnexpectedEof,
+            ReadError::Stream(s) => s.kind(),
+            ReadError::LimitExceeded { .. } => io::ErrorKind::InvalidData,
+            ReadError::InvalidArgument(_) => io::ErrorKind::InvalidInput,
+        };
+        io::Error::new(kind, e)
+    }
+}
+
+/// The error a writer closed the pipe with (`Pipe::eof_with_error`). Cloning shares it, so every
+/// read after the data runs out reports the very same error.
+#[derive(Clone, Debug)]
+pub struct StreamError(Arc<io::Error>);
+
+impl StreamError {
+    /// Wraps an I/O error.
+    pub fn new(error: io::Error) -> StreamError {
+        StreamError(Arc::new(error))
+    }
+
+    /// The kind of the underlying error.
+    pub fn kind(&self) -> io::ErrorKind {
+        self.0.kind()
+    }
+
+    /// The underlying error.
+    pub fn get_ref(&self) -> &io::Error {
+        &self.0
+    }
+
+    /// Whether two handles share one error (the same `eof_with_error` call).
+    pub fn same_as(&self, other: &StreamError) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// An `io::Error` of the same kind that carries this one as its source.
+    pub fn to_io_error(&self) -> io::Error {
+        io::Error::new(self.kind(), self.clone())
+    }
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for StreamError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// Why a write-side call failed. Nothing changed in the pipe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// The write side was closed (`eof` or `eof_with_error`).
+    Closed,
+    /// `buffer_written` with no buffer handed out since the last commit.
+    NothingLent,
+    /// `buffer_written(n)` with `n` larger than the space handed out.
+    Overcommit {
+        /// The count passed to `buffer_written`.
+        committed: usize,
+        /// The space the last `get_buffer` handed out.
+        lent: usize,
+    },
+    /// A size hint above the largest pooled chunk.
+    SizeHintTooLarge {
+        /// The hint passed to `get_buffer`.
+        hint: usize,
+        /// The largest hint accepted.
+        max: usize,
+    },
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WriteError::Closed => f.write_str("the write side is closed"),
+            WriteError::NothingLent => f.write_str("no buffer was handed out to commit"),
+            WriteError::Overcommit { committed, lent } => write!(
+                f,
+                "committed {committed} bytes but only {lent} were handed out"
+            ),
+            WriteError::SizeHintTooLarge { hint, max } => {
+                write!(
+                    f,
+                    "size hint {hint} is above the largest chunk of {max} bytes"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for WriteError {}
+
+impl From<WriteError> for io::Error {
+    /// `Closed` becomes `BrokenPipe`; the others `InvalidInput`.
+    fn from(e: WriteError) -> io::Error {
+        let kind = match e {
+            WriteError::Closed => io::ErrorKind::BrokenPipe,
+            _ => io::ErrorKind::InvalidInput,
+        };
+        io::Error::new(kind, e)
+    }
+}
+
+/// Why `find` or `find_byte` could not search.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FindError {
+    /// The needle is empty.
+    EmptyNeedle,
+    /// The range is reversed or reaches past the buffered bytes.
+    InvalidRange {
+        /// Resolved start of the range.
+        start: usize,
+        /// Resolved end of the range (exclusive).
+        end: usize,
+        /// Bytes buffered.
+        len: usize,
+    },
+}
+
+impl fmt::Display for FindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FindError::EmptyNeedle => f.write_str("the needle is empty"),
+            FindError::InvalidRange { start, end, len } => write!(
+                f,
+                "range {start}..{end} is not within the {len} buffered bytes"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FindError {}

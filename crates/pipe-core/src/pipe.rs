@@ -1,0 +1,515 @@
+//! The `Pipe` type: its state, its options and its write side.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+
+use bytes::{Bytes, BytesMut};
+use chunk_pool::Pool;
+
+use crate::error::{StreamError, WriteError};
+use crate::search::Memo;
+use crate::segment::Segment;
+
+/// The maximum frame size a pipe starts with: 64 KiB, the original library's `limit=2**16`.
+pub const DEFAULT_MAX_FRAME: usize = 64 * 1024;
+
+/// A maximum frame size that never triggers.
+pub const UNLIMITED: usize = usize::MAX;
+
+/// How a [`Pipe`] is set up. Every field has a documented default.
+///
+/// ```
+/// use pipe_core::{Pipe, PipeOptions, UNLIMITED};
+/// let pipe = Pipe::with_options(PipeOptions {
+///     max_frame: UNLIMITED,
+///     ..PipeOptions::default()
+/// });
+/// assert_eq!(pipe.max_frame(), UNLIMITED);
+/// ```
+#[derive(Clone, Debug)]
+pub struct PipeOptions {
+    /// Where chunks come from. Default: [`Pool::global`].
+    pub pool: Pool,
+    /// The longest frame (line, delimited frame or exact read) in bytes, separator not counted.
+    /// Default [`DEFAULT_MAX_FRAME`]; [`UNLIMITED`] turns the check off.
+    pub max_frame: usize,
+    /// The chunk size `get_buffer(0)` starts with; it then adapts between the pool's smallest
+    /// chunk and `max_chunk`. Default 16 KiB.
+    pub chunk_size: usize,
+    /// The largest chunk the adaptive size grows to (capped by the pool's largest class).
+    /// Default 256 KiB.
+    pub max_chunk: usize,
+}
+
+impl Default for PipeOptions {
+    fn default() -> Self {
+        PipeOptions {
+            pool: Pool::global().clone(),
+            max_frame: DEFAULT_MAX_FRAME,
+            chunk_size: 16 * 1024,
+            max_chunk: 256 * 1024,
+        }
+    }
+}
+
+/// Where the write side is.
+#[derive(Clone, Debug)]
+pub enum PipeState {
+    /// Writers may still add data.
+    Open,
+    /// Closed cleanly by [`Pipe::eof`]; buffered bytes are still readable.
+    Closed,
+    /// Closed by [`Pipe::eof_with_error`]; buffered bytes are still readable.
+    Failed(StreamError),
+}
+
+/// A pooled, chunked byte pipe: a writer fills pooled chunks, a reader takes frames out.
+///
+/// Write side: [`get_buffer`](Pipe::get_buffer) + [`buffer_written`](Pipe::buffer_written) (fill
+/// in place, no copy) or [`write_all`](Pipe::write_all); then [`eof`](Pipe::eof). Read side:
+/// lines, delimited frames, exact counts, "whatever is there", peeks and searches, each with the
+/// outcomes described on [`ReadError`](crate::ReadError).
+///
+/// ```
+/// use pipe_core::{Pipe, ReadError};
+///
+/// let mut pipe = Pipe::new();
+/// let buf = pipe.get_buffer(4)?;
+/// buf[..4].copy_from_slice(b"test");
+/// pipe.buffer_written(4)?;
+/// assert!(matches!(pipe.read_line(true), Err(ReadError::NeedMore)));
+///
+/// pipe.write_all(b"\r\n")?;
+/// assert_eq!(pipe.read_line(true)?, "test\r\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Pipe {
+    /// Buffered bytes, oldest first. Only the last segment is ever written to. Every segment
+    /// holds unread bytes except: the first, when its memory backs a frame lent by a `*_ref` read
+    /// (dropped by the next call's `release_spent`), and the last, while a buffer is lent in it.
+    pub(crate) segments: VecDeque<Segment>,
+    /// Unread bytes over all segments.
+    pub(crate) len: usize,
+    /// Free bytes handed out by the last `get_buffer` at the end of the last segment; `None` when
+    /// nothing awaits a commit. While `Some`, the last segment is neither sealed nor dropped.
+    lent: Option<Lent>,
+    /// Whether writers may still add data, and how the stream ended if not.
+    pub(crate) state: PipeState,
+    /// How far the last unsuccessful separator search got.
+    pub(crate) memo: Memo,
+    /// Longest frame accepted, separator not counted.
+    pub(crate) max_frame: usize,
+    /// The chunk size for writes without a size hint.
+    sizer: Sizer,
+    pool: Pool,
+    /// Holds frames that straddle chunks for `*_ref` reads.
+    pub(crate) scratch: Vec<u8>,
+    /// Keeps the slice of sealed memory a `*_ref` read lent.
+    pub(crate) held: Bytes,
+    /// Bytes examined by searches since the pipe was made (a diagnostic).
+    pub(crate) scanned: u64,
+    /// Runs after each commit and at close.
+    on_new_data: Option<Box<dyn FnMut(&Pipe) + Send>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Lent {
+    len: usize,
+    /// Lent by `get_buffer(0)`: its fill feeds the adaptive chunk size.
+    adaptive: bool,
+}
+
+/// The adaptive chunk size of `get_buffer(0)`: doubles when writers fill whole chunks, halves
+/// after a run of small writes. Always a size between `min` and `max`.
+#[derive(Clone, Copy, Debug)]
+struct Sizer {
+    size: usize,
+    min: usize,
+    max: usize,
+    /// Consecutive commits under a quarter of `size`.
+    small_run: u8,
+}
+
+impl Sizer {
+    const SMALL_RUN_TO_SHRINK: u8 = 4;
+
+    fn on_commit(&mut self, written: usize, offered: usize) {
+        if written == offered && offered >= self.size / 2 {
+            self.size = (self.size * 2).min(self.max);
+            self.small_run = 0;
+        } else if written < self.size / 4 {
+            self.small_run += 1;
+            if self.small_run >= Self::SMALL_RUN_TO_SHRINK {
+                self.size = (self.size / 2).max(self.min);
+                self.small_run = 0;
+            }
+        } else {
+            self.small_run = 0;
+        }
+    }
+}
+
+impl Default for Pipe {
+    fn default() -> Self {
+        Pipe::new()
+    }
+}
+
+impl fmt::Debug for Pipe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipe")
+            .field("len", &self.len)
+            .field("segments", &self.segments.len())
+            .field("state", &self.state)
+            .field("max_frame", &self.max_frame)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pipe {
+    /// A pipe with [`PipeOptions::default`].
+    pub fn new() -> Pipe {
+        Pipe::with_options(PipeOptions::default())
+    }
+
+    /// A pipe with the given options (out-of-range chunk sizes are clamped to the pool's classes).
+    pub fn with_options(options: PipeOptions) -> Pipe {
+        let PipeOptions {
+            pool,
+            max_frame,
+            chunk_size,
+            max_chunk,
+        } = options;
+        let max = max_chunk.clamp(pool.min_chunk(), pool.max_chunk());
+        let min = pool.min_chunk();
+        Pipe {
+            segments: VecDeque::new(),
+            len: 0,
+            lent: None,
+            state: PipeState::Open,
+            memo: Memo::default(),
+            max_frame,
+            sizer: Sizer {
+                size: pool.chunk_size_for(chunk_size.clamp(min, max)),
+                min,
+                max,
+                small_run: 0,
+            },
+            pool,
+            scratch: Vec::new(),
+            held: Bytes::new(),
+            scanned: 0,
+            on_new_data: None,
+        }
+    }
+
+    /// Unread bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no bytes are buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the write side is closed (cleanly or with an error).
+    pub fn is_closed(&self) -> bool {
+        !matches!(self.state, PipeState::Open)
+    }
+
+    /// The state of the write side.
+    pub fn state(&self) -> &PipeState {
+        &self.state
+    }
+
+    /// The maximum frame size in force.
+    pub fn max_frame(&self) -> usize {
+        self.max_frame
+    }
+
+    /// Changes the maximum frame size ([`UNLIMITED`] for none). Search progress is kept.
+    pub fn set_max_frame(&mut self, max_frame: usize) {
+        self.max_frame = max_frame;
+    }
+
+    /// The pool the pipe takes chunks from.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The chunk size the next `get_buffer(0)` would take if it needs a fresh chunk.
+    pub fn adaptive_chunk_size(&self) -> usize {
+        self.sizer.size
+    }
+
+    /// Bytes examined by searches since the pipe was made. Each byte of a frame is examined
+    /// about once however many pieces it arrives in; this counter lets tests and benchmarks
+    /// check that.
+    pub fn scanned_bytes(&self) -> u64 {
+        self.scanned
+    }
+
+    /// Installs a hook that runs after each commit of new data and when the write side closes
+    /// (the original's `on_new_data`). The async adapters wake their readers through it.
+    ///
+    /// ```
+    /// use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
+    /// let seen = Arc::new(AtomicUsize::new(0));
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// let s = seen.clone();
+    /// pipe.set_on_new_data(move |p| s.store(p.len(), Ordering::SeqCst));
+    /// pipe.write_all(b"abc")?;
+    /// assert_eq!(seen.load(Ordering::SeqCst), 3);
+    /// # Ok::<(), pipe_core::WriteError>(())
+    /// ```
+    pub fn set_on_new_data(&mut self, hook: impl FnMut(&Pipe) + Send + 'static) {
+        self.on_new_data = Some(Box::new(hook));
+    }
+
+    /// Removes the hook set by [`Pipe::set_on_new_data`].
+    pub fn clear_on_new_data(&mut self) {
+        self.on_new_data = None;
+    }
+
+    fn notify(&mut self) {
+        if let Some(mut hook) = self.on_new_data.take() {
+            hook(self);
+            self.on_new_data = Some(hook);
+        }
+    }
+
+    // ----- write side -------------------------------------------------------------------------
+
+    /// Writable space of at least `max(size_hint, 1)` bytes at the end of the buffered data:
+    /// the rest of the last chunk if it is big enough, else a fresh pooled chunk. Fill a prefix
+    /// of it and call [`buffer_written`](Pipe::buffer_written) with the count.
+    ///
+    /// `size_hint == 0` lets the pipe choose: it adapts the chunk size to how writers fill
+    /// chunks (grows when they fill whole chunks, shrinks after a run of small writes).
+    ///
+    /// Errors: [`WriteError::Closed`] after `eof`; [`WriteError::SizeHintTooLarge`] above the
+    /// pool's largest chunk. Nothing changes on error.
+    pub fn get_buffer(&mut self, size_hint: usize) -> Result<&mut [u8], WriteError> {
+        if self.is_closed() {
+            return Err(WriteError::Closed);
+        }
+        let max = self.pool.max_chunk();
+        if size_hint > max {
+            return Err(WriteError::SizeHintTooLarge {
+                hint: size_hint,
+                max,
+            });
+        }
+        self.lent = None;
+        self.release_spent();
+        let (want, take_at_least) = match size_hint {
+            0 => (self.sizer.size, (self.sizer.size / 4).max(1)),
+            n => (n.max(self.sizer.size), n),
+        };
+        if self
+            .segments
+            .back()
+            .is_none_or(|s| s.free() < take_at_least)
+        {
+            self.push_chunk(want);
+        }
+        let tail = self.segments.back_mut().expect("a chunk was just ensured");
+        self.lent = Some(Lent {
+            len: tail.free(),
+            adaptive: size_hint == 0,
+        });
+        Ok(tail.free_mut())
+    }
+
+    /// Commits `n` bytes written at the start of the space the last
+    /// [`get_buffer`](Pipe::get_buffer) handed out. `n == 0` commits nothing and ends the loan.
+    ///
+    /// Errors, with nothing changed: [`WriteError::Closed`], [`WriteError::NothingLent`] (no
+    /// buffer handed out since the last commit), [`WriteError::Overcommit`] (`n` larger than the
+    /// space handed out).
+    pub fn buffer_written(&mut self, n: usize) -> Result<(), WriteError> {
+        if self.is_closed() {
+            return Err(WriteError::Closed);
+        }
+        let lent = self.lent.ok_or(WriteError::NothingLent)?;
+        if n > lent.len {
+            return Err(WriteError::Overcommit {
+                committed: n,
+                lent: lent.len,
+            });
+        }
+        self.lent = None;
+        if lent.adaptive {
+            self.sizer.on_commit(n, lent.len);
+        }
+        if n == 0 {
+            self.release_spent();
+            return Ok(());
+        }
+        self.segments
+            .back_mut()
+            .expect("a lent buffer keeps its segment")
+            .commit(n);
+        self.len += n;
+        self.notify();
+        Ok(())
+    }
+
+    /// Copies `data` in, filling the last chunk and then fresh ones. Ends any loan made by
+    /// `get_buffer` (its space may be overwritten). Error: [`WriteError::Closed`].
+    pub fn write_all(&mut self, mut data: &[u8]) -> Result<(), WriteError> {
+        if self.is_closed() {
+            return Err(WriteError::Closed);
+        }
+        self.lent = None;
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.release_spent();
+        self.len += data.len();
+        while !data.is_empty() {
+            if self.segments.back().is_none_or(|s| s.free() == 0) {
+                let want = data.len().min(self.sizer.max).max(self.sizer.size);
+                self.push_chunk(want);
+            }
+            let tail = self.segments.back_mut().expect("a chunk was just ensured");
+            let n = tail.free().min(data.len());
+            tail.free_mut()[..n].copy_from_slice(&data[..n]);
+            tail.commit(n);
+            data = &data[n..];
+        }
+        self.notify();
+        Ok(())
+    }
+
+    /// Closes the write side cleanly: readers get the rest of the data, then
+    /// [`ReadError::End`](crate::ReadError::End) (or `Partial` inside a frame). A buffer lent by
+    /// `get_buffer` and not committed is dropped. Error: [`WriteError::Closed`] if already
+    /// closed (the first close stands).
+    pub fn eof(&mut self) -> Result<(), WriteError> {
+        self.close(PipeState::Closed)
+    }
+
+    /// Closes the write side with an error: readers get the buffered data, then this error on
+    /// every read that the buffered data cannot serve. Error: [`WriteError::Closed`] if already
+    /// closed (the first close stands).
+    pub fn eof_with_error(&mut self, error: io::Error) -> Result<(), WriteError> {
+        self.close(PipeState::Failed(StreamError::new(error)))
+    }
+
+    fn close(&mut self, state: PipeState) -> Result<(), WriteError> {
+        if self.is_closed() {
+            return Err(WriteError::Closed);
+        }
+        self.state = state;
+        self.lent = None;
+        self.release_spent();
+        self.notify();
+        Ok(())
+    }
+
+    fn push_chunk(&mut self, size: usize) {
+        // An empty last segment (a loan abandoned for a bigger one) is given back first.
+        if self.segments.back().is_some_and(|s| s.len() == 0) {
+            self.segments.pop_back();
+        }
+        let chunk = self
+            .pool
+            .acquire(size)
+            .expect("sizes up to the pool's largest class always allocate");
+        self.segments.push_back(Segment::new(chunk));
+    }
+
+    // ----- consumption, shared by every read ----------------------------------------------------
+
+    /// Drops segments that hold no unread bytes (spent by a lent read or a commit of zero), except
+    /// a last segment with a buffer on loan, and lets go of a lent sealed slice. Every `&mut`
+    /// call starts with it, so memory goes back to the pool as soon as nothing borrows it.
+    pub(crate) fn release_spent(&mut self) {
+        self.held = Bytes::new();
+        while let Some(front) = self.segments.front() {
+            if front.len() > 0 || (self.segments.len() == 1 && self.lent.is_some()) {
+                break;
+            }
+            self.segments.pop_front();
+        }
+    }
+
+    /// Drops the first `n` unread bytes (`n <= len`), giving spent chunks back at once.
+    pub(crate) fn consume(&mut self, mut n: usize) {
+        self.len -= n;
+        self.memo.consumed(n);
+        while n > 0 {
+            let front = self.segments.front_mut().expect("n <= len");
+            let k = front.len().min(n);
+            front.consume(k);
+            n -= k;
+        }
+        self.release_spent();
+    }
+
+    /// Whether the first segment may be sealed and sliced (it is not the one a writer holds).
+    fn head_shareable(&self) -> bool {
+        self.segments.len() > 1 || self.lent.is_none()
+    }
+
+    /// The first `n` unread bytes as `Bytes` (`n <= len`), without consuming them: a slice of the
+    /// chunk when they lie in one chunk a writer no longer holds, else a copy.
+    pub(crate) fn copy_or_share(&mut self, n: usize) -> Bytes {
+        if n == 0 {
+            return Bytes::new();
+        }
+        self.release_spent();
+        let shareable = self.head_shareable();
+        let head = self.segments.front_mut().expect("n <= len");
+        if head.len() >= n {
+            return if shareable {
+                head.share(n)
+            } else {
+                Bytes::copy_from_slice(&head.data()[..n])
+            };
+        }
+        let mut out = BytesMut::with_capacity(n);
+        for seg in &self.segments {
+            let data = seg.data();
+            let k = data.len().min(n - out.len());
+            out.extend_from_slice(&data[..k]);
+            if out.len() == n {
+                break;
+            }
+        }
+        out.freeze()
+    }
+
+    /// Takes the first `n` unread bytes (`n <= len`) as `Bytes`.
+    pub(crate) fn take(&mut self, n: usize) -> Bytes {
+        let out = self.copy_or_share(n);
+        self.consume(n);
+        out
+    }
+
+    /// Takes the first `n` unread bytes (`n <= len`) as a slice lent until the next call: chunk
+    /// memory when they lie in one chunk, else a copy in the scratch buffer.
+    pub(crate) fn take_lent(&mut self, n: usize) -> &[u8] {
+        self.release_spent();
+        if self.segments.front().is_some_and(|s| s.len() >= n) {
+            self.len -= n;
+            self.memo.consumed(n);
+            let head = self.segments.front_mut().expect("checked above");
+            return head.lend(n, &mut self.held);
+        }
+        self.scratch.clear();
+        for seg in &self.segments {
+            let data = seg.data();
+            let k = data.len().min(n - self.scratch.len());
+            self.scratch.extend_from_slice(&data[..k]);
+            if self.scratch.len() == n {
+                break;
+            }
+        }
+        self.consume(n);
+        &self.scratch
+    }
+}

@@ -1,0 +1,295 @@
+//! The read side of `Pipe`: frames out, with one outcome per call.
+
+use std::io::IoSlice;
+
+use bytes::Bytes;
+
+use crate::error::ReadError;
+use crate::pipe::{Pipe, PipeState};
+
+/// What [`Pipe::discard_until`] dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Discarded {
+    /// The separator was found: this many bytes, separator included, are gone.
+    Found(usize),
+    /// No separator yet: this many bytes are gone (all but a possible start of the separator);
+    /// call again when more data arrives.
+    NotYet(usize),
+}
+
+/// How much of a frame ending in `sep` is the separator to strip for a read "without ending".
+fn ending_len(frame: &[u8], sep: &[u8], line: bool) -> usize {
+    if line && frame.len() >= 2 && frame[frame.len() - 2] == b'\r' {
+        2
+    } else {
+        sep.len()
+    }
+}
+
+impl Pipe {
+    /// The outcome of a read that the buffered bytes cannot serve. After a clean close the
+    /// leftover, if any, is handed over as [`ReadError::Partial`].
+    fn short(&mut self) -> ReadError {
+        match &self.state {
+            PipeState::Open => ReadError::NeedMore,
+            PipeState::Failed(e) => ReadError::Stream(e.clone()),
+            PipeState::Closed if self.len == 0 => ReadError::End,
+            PipeState::Closed => ReadError::Partial(self.take(self.len)),
+        }
+    }
+
+    /// The length of the next frame ending in `sep`, separator included, or the outcome.
+    fn locate(&mut self, sep: &[u8]) -> Result<usize, ReadError> {
+        if sep.is_empty() {
+            return Err(ReadError::InvalidArgument("the separator is empty"));
+        }
+        self.release_spent();
+        match self.frame_len(sep) {
+            Ok(Some(n)) => Ok(n),
+            Ok(None) => Err(self.short()),
+            Err(buffered) => Err(ReadError::LimitExceeded {
+                limit: self.max_frame,
+                buffered,
+            }),
+        }
+    }
+
+    /// The next line: bytes up to and including `\n`. Without the ending, the `\n` and a `\r`
+    /// just before it are stripped. A slice of pooled memory when the line lies in one chunk.
+    ///
+    /// Outcomes: see [`ReadError`]. A line longer than [`max_frame`](Pipe::max_frame) (ending not
+    /// counted) gives `LimitExceeded` as soon as that many bytes are buffered without a `\n`.
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, ReadError};
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"one\r\ntwo\n\nthr")?;
+    /// pipe.eof()?;
+    /// assert_eq!(pipe.read_line(false)?, "one");
+    /// assert_eq!(pipe.read_line(true)?, "two\n");
+    /// assert_eq!(pipe.read_line(false)?, ""); // an empty line is not the end
+    /// assert!(matches!(pipe.read_line(true), Err(ReadError::Partial(rest)) if rest == "thr"));
+    /// assert!(matches!(pipe.read_line(true), Err(ReadError::End)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_line(&mut self, with_ending: bool) -> Result<Bytes, ReadError> {
+        self.read_frame(b"\n", with_ending, true)
+    }
+
+    /// [`read_line`](Pipe::read_line) without allocating: the line is lent until the next call
+    /// on the pipe (from chunk memory, or a reused scratch buffer when it straddles chunks).
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"a\nb\n")?;
+    /// let mut total = 0;
+    /// while let Ok(line) = pipe.read_line_ref(false) {
+    ///     total += line.len();
+    /// }
+    /// assert_eq!(total, 2);
+    /// # Ok::<(), pipe_core::WriteError>(())
+    /// ```
+    pub fn read_line_ref(&mut self, with_ending: bool) -> Result<&[u8], ReadError> {
+        self.read_frame_ref(b"\n", with_ending, true)
+    }
+
+    /// The next frame ending in `sep` (any non-empty byte string), with or without the separator.
+    ///
+    /// Errors: [`ReadError::InvalidArgument`] for an empty separator; otherwise the outcomes of
+    /// [`ReadError`], the limit counting the frame without its separator.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"a--b--")?;
+    /// assert_eq!(pipe.read_until(b"--", true)?, "a--");
+    /// assert_eq!(pipe.read_until(b"--", false)?, "b");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_until(&mut self, sep: &[u8], with_sep: bool) -> Result<Bytes, ReadError> {
+        self.read_frame(sep, with_sep, false)
+    }
+
+    /// [`read_until`](Pipe::read_until) without allocating: the frame is lent until the next
+    /// call on the pipe.
+    pub fn read_until_ref(&mut self, sep: &[u8], with_sep: bool) -> Result<&[u8], ReadError> {
+        self.read_frame_ref(sep, with_sep, false)
+    }
+
+    fn read_frame(&mut self, sep: &[u8], keep: bool, line: bool) -> Result<Bytes, ReadError> {
+        let n = self.locate(sep)?;
+        let mut frame = self.take(n);
+        if !keep {
+            let cut = ending_len(&frame, sep, line);
+            frame.truncate(n - cut);
+        }
+        Ok(frame)
+    }
+
+    fn read_frame_ref(&mut self, sep: &[u8], keep: bool, line: bool) -> Result<&[u8], ReadError> {
+        let n = self.locate(sep)?;
+        let frame = self.take_lent(n);
+        let cut = if keep {
+            0
+        } else {
+            ending_len(frame, sep, line)
+        };
+        Ok(&frame[..n - cut])
+    }
+
+    /// Exactly `n` bytes. `n == 0` always gives an empty frame at once.
+    ///
+    /// Outcomes: `NeedMore` while fewer are buffered; after a clean close, `Partial` with what
+    /// is left (or `End` if nothing); `LimitExceeded` at once if `n` is above
+    /// [`max_frame`](Pipe::max_frame).
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, ReadError};
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"$5\r\nhello\r\n")?;
+    /// assert_eq!(pipe.read_line(false)?, "$5");
+    /// assert_eq!(pipe.read_exact(5)?, "hello");
+    /// assert!(matches!(pipe.read_exact(3), Err(ReadError::NeedMore)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_exact(&mut self, n: usize) -> Result<Bytes, ReadError> {
+        self.check_exact(n)?;
+        Ok(self.take(n))
+    }
+
+    /// [`read_exact`](Pipe::read_exact) without allocating: the bytes are lent until the next
+    /// call on the pipe.
+    pub fn read_exact_ref(&mut self, n: usize) -> Result<&[u8], ReadError> {
+        self.check_exact(n)?;
+        Ok(self.take_lent(n))
+    }
+
+    fn check_exact(&mut self, n: usize) -> Result<(), ReadError> {
+        self.release_spent();
+        if n > self.max_frame {
+            return Err(ReadError::LimitExceeded {
+                limit: self.max_frame,
+                buffered: self.len,
+            });
+        }
+        if n > self.len {
+            return Err(self.short());
+        }
+        Ok(())
+    }
+
+    /// Between 1 and `n` bytes: all that is buffered, up to `n`.
+    ///
+    /// Outcomes: `NeedMore` when nothing is buffered and the write side is open; `End` after a
+    /// clean close; the stream error after a failed one. `n == 0` is
+    /// [`ReadError::InvalidArgument`].
+    pub fn read_at_most(&mut self, n: usize) -> Result<Bytes, ReadError> {
+        let n = self.available(n)?;
+        Ok(self.take(n))
+    }
+
+    /// Up to `n` bytes from the front, consuming nothing: like
+    /// [`read_at_most`](Pipe::read_at_most), except that `n == 0` gives an empty slice.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"+OK\r\n")?;
+    /// assert_eq!(pipe.peek(1)?, "+");
+    /// assert_eq!(pipe.len(), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn peek(&mut self, n: usize) -> Result<Bytes, ReadError> {
+        if n == 0 {
+            return Ok(Bytes::new());
+        }
+        let n = self.available(n)?;
+        Ok(self.copy_or_share(n))
+    }
+
+    fn available(&mut self, n: usize) -> Result<usize, ReadError> {
+        if n == 0 {
+            return Err(ReadError::InvalidArgument("asked for at most 0 bytes"));
+        }
+        self.release_spent();
+        if self.len == 0 {
+            return Err(self.short());
+        }
+        Ok(n.min(self.len))
+    }
+
+    /// Drops up to `n` bytes from the front; returns how many were dropped.
+    pub fn skip(&mut self, n: usize) -> usize {
+        self.release_spent();
+        let n = n.min(self.len);
+        self.consume(n);
+        n
+    }
+
+    /// Drops bytes up to and including the next `sep`: the way on after
+    /// [`ReadError::LimitExceeded`]. Without a separator buffered, drops all but the last
+    /// `sep.len() - 1` bytes (a possible start of the separator) and says
+    /// [`Discarded::NotYet`]; call again as data arrives. The frame limit does not apply.
+    ///
+    /// ```
+    /// use pipe_core::{Discarded, Pipe, PipeOptions, ReadError};
+    /// let mut pipe = Pipe::with_options(PipeOptions { max_frame: 4, ..PipeOptions::default() });
+    /// pipe.write_all(b"far too long\nok\n")?;
+    /// assert!(matches!(pipe.read_line(true), Err(ReadError::LimitExceeded { limit: 4, .. })));
+    /// assert_eq!(pipe.discard_until(b"\n")?, Discarded::Found(13));
+    /// assert_eq!(pipe.read_line(true)?, "ok\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn discard_until(&mut self, sep: &[u8]) -> Result<Discarded, ReadError> {
+        if sep.is_empty() {
+            return Err(ReadError::InvalidArgument("the separator is empty"));
+        }
+        let limit = std::mem::replace(&mut self.max_frame, crate::UNLIMITED);
+        let found = self.locate(sep);
+        self.max_frame = limit;
+        match found {
+            Ok(n) => {
+                self.consume(n);
+                Ok(Discarded::Found(n))
+            }
+            Err(ReadError::Partial(rest)) => Ok(Discarded::NotYet(rest.len())),
+            Err(ReadError::NeedMore | ReadError::Stream(_)) => {
+                let n = self.len.saturating_sub(sep.len() - 1);
+                self.consume(n);
+                Ok(Discarded::NotYet(n))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The buffered bytes as slices, oldest first, without copying (one per chunk).
+    pub fn chunks(&self) -> impl Iterator<Item = &[u8]> {
+        self.segments
+            .iter()
+            .map(|s| s.data())
+            .filter(|d| !d.is_empty())
+    }
+
+    /// Fills `out` with views of the buffered bytes for a vectored write (`writev`), oldest
+    /// first; returns how many it filled. Follow a write of `k` bytes with
+    /// [`skip(k)`](Pipe::skip).
+    ///
+    /// ```
+    /// use std::io::{IoSlice, Write};
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"forward me")?;
+    /// let mut views = [IoSlice::new(&[]); 8];
+    /// let n = pipe.io_slices(&mut views);
+    /// let mut sink = Vec::new();
+    /// let written = sink.write_vectored(&views[..n])?;
+    /// pipe.skip(written);
+    /// assert_eq!(sink, b"forward me");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        for (slot, data) in out.iter_mut().zip(self.chunks()) {
+            *slot = IoSlice::new(data);
+            n += 1;
+        }
+        n
+    }
+}

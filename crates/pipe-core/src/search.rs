@@ -1,0 +1,203 @@
+//! Searching across chunks: the incremental separator scan behind every delimited read, and
+//! `find` / `find_byte`.
+//!
+//! A scan looks for the separator's first byte with `memchr` and checks the rest only at
+//! candidates, so each buffered byte is examined about once. A scan that fails records, in
+//! [`Memo`], the first position where a separator could still start; the next scan for the same
+//! separator resumes there. Reads shift that position; a different separator resets it.
+
+use std::ops::{Bound, RangeBounds};
+
+use crate::error::FindError;
+use crate::pipe::Pipe;
+
+/// How far the last unsuccessful separator scan got.
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    /// The separator searched for; empty when there is no progress to keep.
+    sep: Vec<u8>,
+    /// No match of `sep` starts before this offset from the read cursor.
+    checked: usize,
+}
+
+impl Memo {
+    /// The first offset worth scanning from for `sep`, forgetting progress made for another one.
+    fn resume(&mut self, sep: &[u8]) -> usize {
+        if self.sep != sep {
+            self.sep.clear();
+            self.sep.extend_from_slice(sep);
+            self.checked = 0;
+        }
+        self.checked
+    }
+
+    /// Keeps the offsets true after `n` bytes left the front.
+    pub(crate) fn consumed(&mut self, n: usize) {
+        self.checked = self.checked.saturating_sub(n);
+    }
+}
+
+/// What a scan found.
+pub(crate) enum Scan {
+    /// A match starts at this offset.
+    Found(usize),
+    /// No match starts before this offset; later ones need more bytes or lie past the window.
+    NotFound(usize),
+}
+
+impl Pipe {
+    /// Scans offsets `from..end` (`end <= len`) for `needle` (non-empty), where a match must end
+    /// by `end`.
+    pub(crate) fn scan(&mut self, needle: &[u8], from: usize, end: usize) -> Scan {
+        let (scan, examined) = self.scan_counting(needle, from, end);
+        self.scanned += examined;
+        scan
+    }
+
+    fn scan_counting(&self, needle: &[u8], from: usize, end: usize) -> (Scan, u64) {
+        let first = needle[0];
+        let mut examined = 0u64;
+        let mut seg_start = 0;
+        for (index, seg) in self.segments.iter().enumerate() {
+            let data = seg.data();
+            let seg_end = seg_start + data.len();
+            if seg_start >= end {
+                break;
+            }
+            if seg_end > from {
+                let mut at = from.max(seg_start) - seg_start;
+                let hi = end.min(seg_end) - seg_start;
+                while at < hi {
+                    let Some(i) = memchr::memchr(first, &data[at..hi]) else {
+                        examined += (hi - at) as u64;
+                        break;
+                    };
+                    examined += i as u64 + 1;
+                    let p = seg_start + at + i;
+                    if p + needle.len() > end {
+                        return (Scan::NotFound(p), examined);
+                    }
+                    examined += needle.len() as u64 - 1;
+                    if self.rest_matches(index, at + i + 1, &needle[1..]) {
+                        return (Scan::Found(p), examined);
+                    }
+                    at += i + 1;
+                }
+            }
+            seg_start = seg_end;
+        }
+        (Scan::NotFound(end.max(from)), examined)
+    }
+
+    /// Whether the bytes from offset `at` of segment `index` onwards start with `rest`.
+    fn rest_matches(&self, index: usize, mut at: usize, mut rest: &[u8]) -> bool {
+        for seg in self.segments.range(index..) {
+            let data = &seg.data()[at.min(seg.len())..];
+            let k = data.len().min(rest.len());
+            if data[..k] != rest[..k] {
+                return false;
+            }
+            rest = &rest[k..];
+            if rest.is_empty() {
+                return true;
+            }
+            at = 0;
+        }
+        false
+    }
+
+    /// The length of the next frame ending with `sep`, separator included, if it is buffered and
+    /// within the frame limit. `Ok(None)`: no separator yet and the limit not reached.
+    /// `Err(buffered)`: the limit is passed.
+    pub(crate) fn frame_len(&mut self, sep: &[u8]) -> Result<Option<usize>, usize> {
+        // A separator may start at offsets 0..=max_frame; past that the frame is too long.
+        let window = self.max_frame.saturating_add(sep.len());
+        let end = self.len.min(window);
+        let from = self.memo.resume(sep);
+        match self.scan(sep, from, end) {
+            Scan::Found(p) => {
+                self.memo.checked = 0;
+                Ok(Some(p + sep.len()))
+            }
+            Scan::NotFound(checked) => {
+                self.memo.checked = checked;
+                if self.len >= window {
+                    Err(self.len)
+                } else {
+                    Ok(None)
+                }
+            }
+        }
+    }
+
+    /// The offset of the first `byte` in `range` (offsets from the read cursor), across chunks.
+    ///
+    /// Errors: [`FindError::InvalidRange`] if the range is reversed or reaches past
+    /// [`len`](Pipe::len).
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"key=value")?;
+    /// assert_eq!(pipe.find_byte(b'=', ..)?, Some(3));
+    /// assert_eq!(pipe.find_byte(b'=', 4..)?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn find_byte(
+        &mut self,
+        byte: u8,
+        range: impl RangeBounds<usize>,
+    ) -> Result<Option<usize>, FindError> {
+        self.find(&[byte], range)
+    }
+
+    /// The offset of the first match of `needle` lying wholly in `range` (offsets from the read
+    /// cursor), across chunks.
+    ///
+    /// Errors: [`FindError::EmptyNeedle`]; [`FindError::InvalidRange`] if the range is reversed
+    /// or reaches past [`len`](Pipe::len).
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    /// assert_eq!(pipe.find(b"\r\n\r\n", ..)?, Some(23));
+    /// assert_eq!(pipe.find(b"\r\n", 0..15)?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn find(
+        &mut self,
+        needle: &[u8],
+        range: impl RangeBounds<usize>,
+    ) -> Result<Option<usize>, FindError> {
+        if needle.is_empty() {
+            return Err(FindError::EmptyNeedle);
+        }
+        let (start, end) = self.resolve(range)?;
+        self.release_spent();
+        Ok(match self.scan(needle, start, end) {
+            Scan::Found(p) => Some(p),
+            Scan::NotFound(_) => None,
+        })
+    }
+
+    fn resolve(&self, range: impl RangeBounds<usize>) -> Result<(usize, usize), FindError> {
+        let len = self.len;
+        let start = match range.start_bound() {
+            Bound::Included(&s) => Some(s),
+            Bound::Excluded(&s) => s.checked_add(1),
+            Bound::Unbounded => Some(0),
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&e) => e.checked_add(1),
+            Bound::Excluded(&e) => Some(e),
+            Bound::Unbounded => Some(len),
+        };
+        match (start, end) {
+            (Some(start), Some(end)) if start <= end && end <= len => Ok((start, end)),
+            (start, end) => Err(FindError::InvalidRange {
+                start: start.unwrap_or(usize::MAX),
+                end: end.unwrap_or(usize::MAX),
+                len,
+            }),
+        }
+    }
+}

@@ -17,6 +17,9 @@ thread_local! {
     static LOCALS: RefCell<Vec<Local>> = const { RefCell::new(Vec::new()) };
 }
 
+/// An idle chunk's memory with the pool reference it carries.
+type Idle = (Box<[u8]>, Arc<Inner>);
+
 /// One thread's state for one pool.
 pub(crate) struct Local {
     /// The `id` of the pool this entry serves.
@@ -25,7 +28,7 @@ pub(crate) struct Local {
     pub(crate) shard: Arc<Shard>,
     /// Idle chunks per class, each with its own reference to the pool; class `i` holds at most
     /// `Inner::thread_cache_slots[i]` of them.
-    idle: Vec<Vec<(Box<[u8]>, Arc<Inner>)>>,
+    idle: Vec<Vec<Idle>>,
 }
 
 impl Local {

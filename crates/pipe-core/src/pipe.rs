@@ -110,8 +110,11 @@ pub struct Pipe {
     /// Bytes examined by searches since the pipe was made (a diagnostic).
     pub(crate) scanned: u64,
     /// Runs after each commit and at close.
-    on_new_data: Option<Box<dyn FnMut(&Pipe) + Send>>,
+    on_new_data: Option<Hook>,
 }
+
+/// The `on_new_data` callback.
+type Hook = Box<dyn FnMut(&Pipe) + Send>;
 
 #[derive(Clone, Copy, Debug)]
 struct Lent {

@@ -449,6 +449,10 @@ impl Pipe {
             let k = front.len().min(n);
             front.consume(k);
             n -= k;
+            if n > 0 {
+                // Spent, and not the last segment since bytes remain after it.
+                self.segments.pop_front();
+            }
         }
         self.release_spent();
     }

@@ -93,8 +93,11 @@ fn exact_reads_at_eof_give_leftovers_then_the_end() {
 fn a_stream_error_comes_after_the_data_and_then_every_time() {
     let (mut p, pool) = pipe();
     p.write_all(b"whole\nhalf").unwrap();
-    p.eof_with_error(io::Error::new(io::ErrorKind::ConnectionReset, "reset by peer"))
-        .unwrap();
+    p.eof_with_error(io::Error::new(
+        io::ErrorKind::ConnectionReset,
+        "reset by peer",
+    ))
+    .unwrap();
     assert_eq!(p.read_line(true).unwrap(), "whole\n");
     let first = match p.read_line(true) {
         Err(ReadError::Stream(e)) => e,
@@ -245,7 +248,10 @@ fn error_eof_is_repeated() {
             other => panic!("expected a stream error, got {other:?}"),
         })
         .collect();
-    assert!(errs.iter().all(|e| e.same_as(&errs[0]) && e.to_string() == "boom"));
+    assert!(
+        errs.iter()
+            .all(|e| e.same_as(&errs[0]) && e.to_string() == "boom")
+    );
     finish(p, &pool);
 }
 
@@ -275,7 +281,11 @@ fn find_and_find_byte_look_across_chunks() {
     p.write_all(&data).unwrap();
     assert_eq!(p.find(b"\r\n", ..).unwrap(), Some(63));
     assert_eq!(p.find(b"\r\n", 64..).unwrap(), None);
-    assert_eq!(p.find(b"\r\n", ..64).unwrap(), None, "the match must fit the range");
+    assert_eq!(
+        p.find(b"\r\n", ..64).unwrap(),
+        None,
+        "the match must fit the range"
+    );
     assert_eq!(p.find(b"\r\n", ..65).unwrap(), Some(63));
     assert_eq!(p.find_byte(b'!', ..).unwrap(), Some(100));
     assert_eq!(p.find_byte(b'!', 101..130).unwrap(), None);

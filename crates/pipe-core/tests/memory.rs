@@ -1,0 +1,237 @@
+//! Where the bytes live: zero-copy frames, lent frames, sealed chunks, chunks going back to the
+//! pool, the adaptive chunk size, vectored views and the `std::io` traits.
+
+mod common;
+
+use std::io::{BufRead, IoSlice, Read, Write};
+
+use common::{contents, finish, pipe, pipe_with_chunks};
+
+#[test]
+fn a_frame_within_one_chunk_shares_the_chunk() {
+    let (mut p, pool) = pipe_with_chunks(4096, 1 << 20);
+    p.write_all(&[b'a'; 4096]).unwrap(); // fills the first chunk
+    p.write_all(b"\n").unwrap();
+    let first = p.read_exact(100).unwrap();
+    let base = first.as_ptr();
+    let second = p.read_exact(100).unwrap();
+    assert_eq!(
+        second.as_ptr(),
+        base.wrapping_add(100),
+        "a slice of the same chunk"
+    );
+    p.skip(usize::MAX);
+    // The pipe holds nothing; the frames keep their chunk out of the pool until they drop.
+    assert_eq!(pool.stats().outstanding_chunks, 1);
+    drop(first);
+    assert_eq!(pool.stats().outstanding_chunks, 1);
+    drop(second);
+    finish(p, &pool);
+}
+
+#[test]
+fn a_shared_chunk_is_never_written_again() {
+    let (mut p, pool) = pipe_with_chunks(4096, 1 << 20);
+    p.write_all(b"one\n").unwrap();
+    let line = p.read_line(true).unwrap(); // shares the chunk that has free space left
+    p.write_all(b"two\n").unwrap();
+    let chunks_in_use = pool.stats().outstanding_chunks;
+    assert_eq!(chunks_in_use, 2, "new data went to a fresh chunk");
+    assert_eq!(line, "one\n");
+    assert_eq!(p.read_line(true).unwrap(), "two\n");
+    assert_eq!(line, "one\n");
+    drop(line);
+    finish(p, &pool);
+}
+
+#[test]
+fn a_frame_across_chunks_is_copied_once() {
+    let (mut p, pool) = pipe_with_chunks(64, 1 << 20);
+    let data: Vec<u8> = (0..200u8).collect();
+    p.write_all(&data).unwrap();
+    let frame = p.read_exact(200).unwrap();
+    assert_eq!(frame, &data[..]);
+    assert_eq!(
+        pool.stats().outstanding_chunks,
+        0,
+        "chunks went back at once"
+    );
+    drop(frame);
+    finish(p, &pool);
+}
+
+#[test]
+fn lent_frames_release_their_chunk_at_the_next_call() {
+    let (mut p, pool) = pipe_with_chunks(4096, 1 << 20);
+    p.write_all(b"only line\n").unwrap();
+    assert_eq!(p.read_line_ref(false).unwrap(), b"only line");
+    assert_eq!(pool.stats().outstanding_chunks, 1, "lent from the chunk");
+    assert!(p.read_line_ref(false).unwrap_err().is_need_more());
+    assert_eq!(
+        pool.stats().outstanding_chunks,
+        0,
+        "released by the next call"
+    );
+    finish(p, &pool);
+}
+
+#[test]
+fn lent_frames_of_sealed_chunks_and_straddling_frames() {
+    let (mut p, pool) = pipe_with_chunks(64, 1 << 20);
+    p.write_all(&[b'x'; 60]).unwrap();
+    p.write_all(b"ab\ncdefgh\n").unwrap(); // "ab\n" ends on the boundary; "cdefgh\n" straddles
+    let head = p.peek(3).unwrap(); // seals the first chunk
+    assert_eq!(p.read_exact_ref(60).unwrap(), &[b'x'; 60][..]);
+    assert_eq!(p.read_line_ref(true).unwrap(), b"ab\n");
+    assert_eq!(p.read_line_ref(false).unwrap(), b"cdefgh");
+    drop(head);
+    finish(p, &pool);
+}
+
+#[test]
+fn an_idle_pipe_holds_no_chunk() {
+    let (mut p, pool) = pipe();
+    for _ in 0..3 {
+        let buf = p.get_buffer(0).unwrap();
+        buf[..6].copy_from_slice(b"hello\n");
+        p.buffer_written(6).unwrap();
+        let line = p.read_line(true).unwrap();
+        assert_eq!(line, "hello\n");
+        assert_eq!(
+            pool.stats().outstanding_chunks,
+            1,
+            "the line shares the chunk"
+        );
+        drop(line);
+        assert_eq!(pool.stats().outstanding_chunks, 0, "the pipe holds nothing");
+    }
+    assert!(p.read_line(true).unwrap_err().is_need_more());
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+    // A loan that commits nothing gives its chunk back too.
+    p.get_buffer(0).unwrap();
+    p.buffer_written(0).unwrap();
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+    finish(p, &pool);
+}
+
+#[test]
+fn the_adaptive_chunk_size_grows_and_shrinks() {
+    let (mut p, pool) = pipe();
+    let start = p.adaptive_chunk_size();
+    assert_eq!(start, 16 * 1024);
+    // Writers that fill whole chunks: the size doubles up to its maximum.
+    for _ in 0..10 {
+        let n = p.get_buffer(0).unwrap().len();
+        p.buffer_written(n).unwrap();
+        p.skip(usize::MAX);
+    }
+    assert_eq!(p.adaptive_chunk_size(), 256 * 1024);
+    // A run of small writes: it halves, down to the pool's smallest chunk.
+    for _ in 0..200 {
+        p.get_buffer(0).unwrap();
+        p.buffer_written(10).unwrap();
+        p.skip(usize::MAX);
+    }
+    assert_eq!(p.adaptive_chunk_size(), pool.min_chunk());
+    finish(p, &pool);
+}
+
+#[test]
+fn get_buffer_reuses_the_rest_of_the_last_chunk() {
+    let (mut p, pool) = pipe_with_chunks(4096, 1 << 20);
+    let first = p.get_buffer(10).unwrap().len();
+    assert_eq!(first, 4096);
+    p.buffer_written(10).unwrap();
+    assert_eq!(p.get_buffer(10).unwrap().len(), 4086);
+    p.buffer_written(0).unwrap();
+    assert_eq!(
+        p.get_buffer(5000).unwrap().len(),
+        8192,
+        "too small: a fresh chunk"
+    );
+    p.buffer_written(0).unwrap();
+    assert_eq!(
+        pool.stats().outstanding_chunks,
+        2,
+        "the 10 bytes keep the first"
+    );
+    finish(p, &pool);
+}
+
+#[test]
+fn vectored_views_forward_without_copying() {
+    let (mut p, pool) = pipe_with_chunks(64, 1 << 20);
+    let data: Vec<u8> = (0..=255u8).cycle().take(300).collect();
+    p.write_all(&data).unwrap();
+    let mut views = [IoSlice::new(&[]); 3];
+    assert_eq!(p.io_slices(&mut views), 3, "limited by the room given");
+    let mut views = [IoSlice::new(&[]); 16];
+    let n = p.io_slices(&mut views);
+    assert_eq!(n, 5);
+    let mut sink = Vec::new();
+    for v in &views[..n] {
+        sink.extend_from_slice(v);
+    }
+    assert_eq!(sink, data);
+    let mut out = Vec::new();
+    let written = out.write_vectored(&views[..n]).unwrap();
+    assert_eq!(p.skip(written), written);
+    finish(p, &pool);
+}
+
+#[test]
+fn std_io_read_bufread_and_write() {
+    let (mut p, pool) = pipe_with_chunks(64, 1 << 20);
+    writeln!(p, "first line").unwrap();
+    p.write_all(&[b'z'; 100]).unwrap();
+    p.write_all(b"\nlast").unwrap();
+    p.flush().unwrap();
+    let all = contents(&p);
+    assert_eq!(p.fill_buf().unwrap(), &all[..64]);
+    let mut line = String::new();
+    BufRead::read_line(&mut p, &mut line).unwrap(); // the inherent read_line shadows it
+    assert_eq!(line, "first line\n");
+    let mut rest = Vec::new();
+    assert_eq!(
+        p.read_to_end(&mut rest).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "a pipe never blocks: open and empty is WouldBlock"
+    );
+    assert_eq!(
+        rest.len(),
+        105,
+        "what was buffered arrived before WouldBlock"
+    );
+    p.write_all(b" more").unwrap();
+    p.eof().unwrap();
+    let mut tail = String::new();
+    p.read_to_string(&mut tail).unwrap();
+    assert_eq!(tail, " more");
+    assert_eq!(p.fill_buf().unwrap(), b"");
+    finish(p, &pool);
+}
+
+#[test]
+fn chunks_lists_buffered_bytes_in_order() {
+    let (mut p, pool) = pipe_with_chunks(64, 1 << 20);
+    p.write_all(&[7; 130]).unwrap();
+    let sizes: Vec<usize> = p.chunks().map(<[u8]>::len).collect();
+    assert_eq!(sizes, [64, 64, 2]);
+    p.skip(64);
+    let sizes: Vec<usize> = p.chunks().map(<[u8]>::len).collect();
+    assert_eq!(sizes, [64, 2]);
+    finish(p, &pool);
+}
+
+#[test]
+fn the_pipe_moves_between_threads() {
+    let (mut p, pool) = pipe();
+    p.write_all(b"sent\n").unwrap();
+    let p = std::thread::spawn(move || {
+        let mut p = p;
+        assert_eq!(p.read_line(false).unwrap(), "sent");
+        p
+    });
+    let p = p.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+    finish(p, &pool);
+}

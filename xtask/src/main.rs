@@ -1,1 +1,2 @@
+//! Project automation.
 fn main() {}

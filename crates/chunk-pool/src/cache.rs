@@ -100,11 +100,10 @@ pub(crate) fn count_here(inner: &Inner, c: Counter) {
 
 /// Takes back the memory of a dropped chunk: into this thread's cache if its class has room,
 /// else into the class queue, else to the allocator.
+#[inline]
 pub(crate) fn release(buf: Box<[u8]>, home: Arc<Inner>) {
     let bytes = buf.len() as u64;
-    let class = home
-        .class_of(buf.len())
-        .filter(|&c| home.class_size(c) == buf.len());
+    let class = home.class_of_capacity(buf.len());
     let mut parts = Some((buf, home));
     let counted = LOCALS
         .try_with(|cell| {

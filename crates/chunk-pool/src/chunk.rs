@@ -85,6 +85,7 @@ impl fmt::Debug for Chunk {
 }
 
 impl Drop for Chunk {
+    #[inline]
     fn drop(&mut self) {
         if let Some(home) = self.home.take() {
             cache::release(std::mem::take(&mut self.buf), home);

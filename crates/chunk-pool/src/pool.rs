@@ -172,6 +172,7 @@ impl Pool {
     /// when there are any. Larger sizes get an unpooled chunk of exactly `size` bytes, freed when
     /// dropped; if that allocation is impossible the call fails with [`PoolError::TooLarge`]
     /// rather than aborting. A reused chunk holds whatever its last user wrote.
+    #[inline]
     pub fn acquire(&self, size: usize) -> Result<Chunk, PoolError> {
         let Some(class) = self.inner.class_of(size) else {
             return self.acquire_unpooled(size);
@@ -297,6 +298,13 @@ impl Inner {
         Some((rounded.trailing_zeros() - self.min_shift) as usize)
     }
 
+    /// The class of a chunk of exactly `capacity` bytes, or `None` for an unpooled chunk.
+    #[inline]
+    pub(crate) fn class_of_capacity(&self, capacity: usize) -> Option<usize> {
+        let class = capacity.trailing_zeros().wrapping_sub(self.min_shift) as usize;
+        (capacity.is_power_of_two() && class < self.classes.len()).then_some(class)
+    }
+
     #[inline]
     pub(crate) fn class_size(&self, class: usize) -> usize {
         1 << (self.min_shift as usize + class)
@@ -305,9 +313,8 @@ impl Inner {
     /// Where the memory of a returned chunk goes when no thread cache takes it: its class queue,
     /// or the allocator if the queue is full or the chunk is unpooled. Counts a free on `count`.
     pub(crate) fn stash(&self, buf: Box<[u8]>, count: impl FnOnce(Counter)) {
-        let class = match self.class_of(buf.len()) {
-            Some(class) if self.class_size(class) == buf.len() => class,
-            _ => return count(Counter::Freed),
+        let Some(class) = self.class_of_capacity(buf.len()) else {
+            return count(Counter::Freed);
         };
         if self.classes[class].push(buf).is_err() {
             count(Counter::Freed);

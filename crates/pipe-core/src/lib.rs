@@ -47,3 +47,8 @@ mod segment;
 pub use error::{FindError, ReadError, StreamError, WriteError};
 pub use pipe::{DEFAULT_MAX_FRAME, Pipe, PipeOptions, PipeState, UNLIMITED};
 pub use read::Discarded;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -217,7 +217,7 @@ fn peek_find_and_find_byte_see_what_is_buffered() {
     let mut fed = 0;
     drive(&data, |p| {
         // `drive` restarts for every matrix cell: follow the pipe's length to stay in step.
-        if p.len() < model.len() || (fed == data.len() && p.len() == 0) {
+        if p.len() < model.len() || (fed == data.len() && p.is_empty()) {
             model.clear();
             fed = 0;
         }

@@ -86,9 +86,10 @@ impl std::error::Error for ReadError {
 }
 
 impl From<ReadError> for io::Error {
-    /// `NeedMore` becomes `WouldBlock`; `End` and `Partial` become `UnexpectedEof` (the leftover
-    /// bytes of `Partial` are dropped: match on the error first to keep them); a stream error
-    /// keeps its kind; a limit becomes `InvalidData`; a bad argument `InvalidInput`.
+    /// `NeedMore` becomes `WouldBlock`; `End` and `Partial` become `UnexpectedEof`; a stream
+    /// error keeps its kind; a limit becomes `InvalidData`; a bad argument `InvalidInput`. The
+    /// `ReadError` itself (with a partial frame's leftover) is the inner error: see
+    /// [`stream::read_error_of`](crate::stream::read_error_of).
     fn from(e: ReadError) -> io::Error {
         let kind = match &e {
             ReadError::NeedMore => io::ErrorKind::WouldBlock,

@@ -43,6 +43,7 @@ mod pipe;
 mod read;
 mod search;
 mod segment;
+pub mod stream;
 
 pub use error::{FindError, ReadError, StreamError, WriteError};
 pub use pipe::{DEFAULT_MAX_FRAME, Pipe, PipeOptions, PipeState, UNLIMITED};

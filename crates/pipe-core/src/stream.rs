@@ -1,0 +1,265 @@
+//! The runtime-free core of an async chunked stream, shared by `pipe-tokio` and
+//! `pipe-async-std`: serve a read request from the pipe, and when it needs more, fill the pipe
+//! from a transport through a poll function. The adapters only say how to poll their transport.
+//!
+//! All progress lives in the pipe, so a read future built on [`Pipe::poll_request`] can be dropped
+//! at any `Pending` without losing a byte (it is cancel safe). While the transport has nothing
+//! to give, the pipe holds no chunk it did not already hold: a chunk is lent to the transport
+//! only for the duration of one poll and given back if nothing arrived.
+
+use std::io::{self, IoSlice};
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+
+use crate::error::ReadError;
+use crate::pipe::{Pipe, PipeState};
+
+/// What one poll of the transport gave.
+enum Fill {
+    Got(usize),
+    Retry,
+    NotReady,
+    Failed(io::Error),
+}
+
+/// A read an async stream serves from its pipe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadRequest<'a> {
+    /// [`Pipe::read_line`] with or without the ending.
+    Line {
+        /// Keep the `\n` (and a `\r` before it).
+        with_ending: bool,
+    },
+    /// [`Pipe::read_until`].
+    Until {
+        /// The separator (non-empty).
+        sep: &'a [u8],
+        /// Keep the separator.
+        with_sep: bool,
+    },
+    /// [`Pipe::read_exact`].
+    Exact(usize),
+    /// [`Pipe::read_at_most`].
+    AtMost(usize),
+    /// [`Pipe::peek`]: waits until at least one byte is buffered (or the end).
+    Peek(usize),
+    /// Everything up to the end of the stream, within the maximum frame size.
+    ToEnd,
+}
+
+impl Pipe {
+    /// Serves `request` from what is buffered, without any I/O.
+    pub fn try_request(&mut self, request: ReadRequest<'_>) -> Result<Bytes, ReadError> {
+        match request {
+            ReadRequest::Line { with_ending } => self.read_line(with_ending),
+            ReadRequest::Until { sep, with_sep } => self.read_until(sep, with_sep),
+            ReadRequest::Exact(n) => self.read_exact(n),
+            ReadRequest::AtMost(n) => self.read_at_most(n),
+            ReadRequest::Peek(n) => self.peek(n),
+            ReadRequest::ToEnd => self.read_to_end_buffered(),
+        }
+    }
+
+    fn read_to_end_buffered(&mut self) -> Result<Bytes, ReadError> {
+        if self.len > self.max_frame {
+            return Err(ReadError::LimitExceeded {
+                limit: self.max_frame,
+                buffered: self.len,
+            });
+        }
+        match &self.state {
+            PipeState::Open => Err(ReadError::NeedMore),
+            PipeState::Closed => Ok(self.take(self.len)),
+            PipeState::Failed(e) => Err(ReadError::Stream(e.clone())),
+        }
+    }
+
+    /// How many bytes the next fill may add for `request` without buffering past the frame
+    /// limit (at least 1, so a read always makes progress towards an outcome).
+    pub fn fill_budget(&self, request: ReadRequest<'_>) -> usize {
+        let slack = match request {
+            ReadRequest::Until { sep, .. } => sep.len(),
+            _ => 1,
+        };
+        self.max_frame
+            .saturating_add(slack)
+            .saturating_sub(self.len)
+            .max(1)
+    }
+
+    /// One fill from a transport: lends up to `budget` bytes of pooled space to `read`, commits
+    /// what it reads, closes the pipe at end of stream (`Ok(0)`) or with the error it returns.
+    /// `Interrupted` is retried; `WouldBlock` is treated as "not ready" (the task is woken to
+    /// poll again). On `Pending` the lent chunk goes back unless it holds earlier data.
+    ///
+    /// `Ready(())` means the pipe changed (data, end or error); call [`Pipe::try_request`] again.
+    pub fn poll_fill(
+        &mut self,
+        cx: &mut Context<'_>,
+        budget: usize,
+        mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+    ) -> Poll<()> {
+        loop {
+            let buf = match self.get_buffer(0) {
+                Ok(buf) => buf,
+                // Closed: nothing more will come; the caller's next try sees the outcome.
+                Err(_) => return Poll::Ready(()),
+            };
+            let room = buf.len().min(budget.max(1));
+            let fill = match read(cx, &mut buf[..room]) {
+                Poll::Ready(Ok(n)) if n > room => Fill::Failed(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the transport reported more bytes than it was given",
+                )),
+                Poll::Ready(Ok(n)) => Fill::Got(n),
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Fill::Retry,
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                    cx.waker().wake_by_ref();
+                    Fill::NotReady
+                }
+                Poll::Ready(Err(e)) => Fill::Failed(e),
+                Poll::Pending => Fill::NotReady,
+            };
+            // Every loan ends here: commit what arrived, or nothing (the chunk goes back).
+            let arrived = if let Fill::Got(n) = fill { n } else { 0 };
+            self.buffer_written(arrived)
+                .expect("the loan was just made and `arrived <= room`");
+            match fill {
+                Fill::Retry => continue,
+                Fill::NotReady => return Poll::Pending,
+                Fill::Got(0) => {
+                    let _ = self.eof();
+                }
+                Fill::Got(_) => {}
+                Fill::Failed(e) => {
+                    let _ = self.eof_with_error(e);
+                }
+            }
+            return Poll::Ready(());
+        }
+    }
+
+    /// Serves `request`, filling from the transport (`read`, as for [`Pipe::poll_fill`]) as
+    /// long as it needs more. Cancel safe: dropping the caller between polls loses nothing.
+    pub fn poll_request(
+        &mut self,
+        cx: &mut Context<'_>,
+        request: ReadRequest<'_>,
+        mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+    ) -> Poll<Result<Bytes, ReadError>> {
+        loop {
+            match self.try_request(request) {
+                Err(ReadError::NeedMore) => {}
+                done => return Poll::Ready(done),
+            }
+            let budget = self.fill_budget(request);
+            if self.poll_fill(cx, budget, &mut read).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+impl Pipe {
+    /// Waits until bytes are buffered, filling from the transport, and returns the first
+    /// chunk's worth (the `fill_buf` of an async `BufRead`): empty at a clean end, the stream
+    /// error after a failed one.
+    pub fn poll_fill_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<&[u8]>> {
+        while self.len == 0 {
+            match &self.state {
+                PipeState::Closed => return Poll::Ready(Ok(&[])),
+                PipeState::Failed(e) => return Poll::Ready(Err(e.to_io_error())),
+                PipeState::Open => ready!(self.poll_fill(cx, usize::MAX, &mut read)),
+            }
+        }
+        Poll::Ready(Ok(self.chunks().next().unwrap_or_default()))
+    }
+
+    /// Copies buffered bytes into `out`, filling from the transport first if nothing is
+    /// buffered (the `read` of an async `Read`). `Ok(0)` at a clean end.
+    pub fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+        read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        if out.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let data = ready!(self.poll_fill_buf(cx, read))?;
+        let n = data.len().min(out.len());
+        out[..n].copy_from_slice(&data[..n]);
+        self.skip(n);
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// Writes every byte of `bufs` with vectored writes (`write`), resuming after partial writes.
+/// `bufs` is advanced past what was written, so a caller interrupted by `Pending` (or dropped and
+/// retried with the same slices) goes on where it stopped. A write of 0 bytes is `WriteZero`.
+pub fn poll_write_vectored_all(
+    cx: &mut Context<'_>,
+    bufs: &mut &mut [IoSlice<'_>],
+    mut write: impl FnMut(&mut Context<'_>, &[IoSlice<'_>]) -> Poll<io::Result<usize>>,
+) -> Poll<io::Result<()>> {
+    IoSlice::advance_slices(bufs, 0);
+    while !bufs.is_empty() {
+        match ready!(write(cx, bufs)) {
+            Ok(0) => {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "the transport accepted no bytes",
+                )));
+            }
+            Ok(n) if n > bufs.iter().map(|b| b.len()).sum::<usize>() => {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the transport reported more bytes than it was given",
+                )));
+            }
+            Ok(n) => IoSlice::advance_slices(bufs, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+    Poll::Ready(Ok(()))
+}
+
+/// The `io::Result` form of a read outcome, as the async adapters return it:
+///
+/// | outcome | result |
+/// |---|---|
+/// | ready | `Ok(Some(frame))` |
+/// | end | `Ok(None)` |
+/// | partial | `Err` of kind `UnexpectedEof`; its inner error is the [`ReadError::Partial`] with the leftover |
+/// | stream error | `Err` of the stream error's kind, the same error every time |
+/// | limit exceeded | `Err` of kind `InvalidData`; inner [`ReadError::LimitExceeded`]; nothing consumed |
+/// | invalid argument | `Err` of kind `InvalidInput` |
+///
+/// Recover the inner [`ReadError`] with [`read_error_of`].
+pub fn into_io(result: Result<Bytes, ReadError>) -> io::Result<Option<Bytes>> {
+    match result {
+        Ok(frame) => Ok(Some(frame)),
+        Err(ReadError::End) => Ok(None),
+        Err(ReadError::Stream(e)) => Err(e.to_io_error()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The [`ReadError`] inside an `io::Error` made by [`into_io`] (a partial frame's leftover, a
+/// limit), if there is one.
+///
+/// ```
+/// use pipe_core::{ReadError, stream::{into_io, read_error_of}};
+/// let err = into_io(Err(ReadError::Partial("left".into()))).unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+/// assert!(matches!(read_error_of(&err), Some(ReadError::Partial(rest)) if rest == "left"));
+/// ```
+pub fn read_error_of(error: &io::Error) -> Option<&ReadError> {
+    error.get_ref()?.downcast_ref::<ReadError>()
+}

@@ -1,0 +1,52 @@
+//! Sockets as chunked frame streams on tokio.
+//!
+//! [`ChunkedStream`] wraps any `AsyncRead`/`AsyncWrite` (a `TcpStream`, a `UnixStream`, a TLS
+//! stream, an in-memory duplex) and reads lines, delimited frames, exact byte counts and
+//! whatever is there out of a pooled [`Pipe`], with writes (plain, vectored) going straight to
+//! the transport.
+//!
+//! ```no_run
+//! use pipe_tokio::ChunkedStream;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let mut stream = ChunkedStream::connect("127.0.0.1:6379").await?;
+//! stream.write_all(b"PING\r\n").await?;
+//! match stream.read_line(false).await? {
+//!     Some(reply) => println!("{}", String::from_utf8_lossy(&reply)),
+//!     None => println!("the server closed the connection"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What it does that `BufReader` does not:
+//!
+//! - **Every read is cancel safe.** A read's progress lives in the pipe, so dropping the future
+//!   (in `tokio::select!`, on a timeout) loses nothing: the next read goes on where it stopped.
+//!   (`tokio::io::AsyncBufReadExt::read_line` is not cancel safe.)
+//! - **Idle streams hold no buffer.** A chunk is lent to the socket only for one poll and given
+//!   back when nothing arrived, so a connection waiting with nothing buffered holds no pooled
+//!   memory.
+//! - **Bounded memory.** A frame longer than the maximum frame size is an error once at most
+//!   that much is buffered; reading from the socket stops there.
+//! - **Zero copy.** A frame that lies in one chunk is a `Bytes` slice of it.
+//!
+//! ## Outcomes as `io::Result`
+//!
+//! | outcome | result |
+//! |---|---|
+//! | a frame | `Ok(Some(frame))` |
+//! | clean end, nothing left | `Ok(None)` |
+//! | end inside a frame | `Err` of kind `UnexpectedEof`; the leftover is inside: [`read_error_of`] gives [`ReadError::Partial`] |
+//! | transport error | `Err` of its kind; every later read that the buffered bytes cannot serve returns the same error |
+//! | frame over the limit | `Err` of kind `InvalidData` ([`ReadError::LimitExceeded`]); nothing consumed: [`ChunkedStream::discard_until`] goes on past it |
+//! | empty separator, `read_at_most(0)` | `Err` of kind `InvalidInput` |
+
+mod lines;
+mod net;
+mod stream;
+
+pub use lines::Lines;
+pub use pipe_core::stream::read_error_of;
+pub use pipe_core::{Pipe, PipeOptions, Pool, PoolConfig, PoolStats, ReadError, UNLIMITED};
+pub use stream::ChunkedStream;

@@ -201,7 +201,8 @@ impl Pipe {
 
 /// Writes every byte of `bufs` with vectored writes (`write`), resuming after partial writes.
 /// `bufs` is advanced past what was written, so a caller interrupted by `Pending` (or dropped and
-/// retried with the same slices) goes on where it stopped. A write of 0 bytes is `WriteZero`.
+/// retried with the same slices) goes on where it stopped. A write of 0 bytes is `WriteZero`;
+/// `Interrupted` is retried and `WouldBlock` treated as not ready, as on the read side.
 pub fn poll_write_vectored_all(
     cx: &mut Context<'_>,
     bufs: &mut &mut [IoSlice<'_>],
@@ -224,6 +225,10 @@ pub fn poll_write_vectored_all(
             }
             Ok(n) => IoSlice::advance_slices(bufs, n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             Err(e) => return Poll::Ready(Err(e)),
         }
     }

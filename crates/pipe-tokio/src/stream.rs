@@ -212,9 +212,9 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
 }
 
 impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
-    /// Writes all of `data` to the transport.
+    /// Writes all of `data` to the transport, resuming after partial writes.
     pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        self.io.write_all(data).await
+        self.write_vectored_all(&mut [IoSlice::new(data)]).await
     }
 
     /// Writes every byte of `bufs` with vectored writes (one `writev` where the transport

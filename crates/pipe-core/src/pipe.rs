@@ -430,8 +430,18 @@ impl Pipe {
     /// Drops segments that hold no unread bytes (spent by a lent read or a commit of zero), except
     /// a last segment with a buffer on loan, and lets go of a lent sealed slice. Every `&mut`
     /// call starts with it, so memory goes back to the pool as soon as nothing borrows it.
+    #[inline]
     pub(crate) fn release_spent(&mut self) {
-        self.held = Bytes::new();
+        // An empty `held` never references a chunk: `take_lent` lends no empty frames.
+        if !self.held.is_empty() {
+            self.held = Bytes::new();
+        }
+        self.pop_spent();
+    }
+
+    /// Drops leading segments without unread bytes, except a last one with a buffer on loan.
+    #[inline]
+    fn pop_spent(&mut self) {
         while let Some(front) = self.segments.front() {
             if front.len() > 0 || (self.segments.len() == 1 && self.lent.is_some()) {
                 break;
@@ -441,6 +451,7 @@ impl Pipe {
     }
 
     /// Drops the first `n` unread bytes (`n <= len`), giving spent chunks back at once.
+    #[inline]
     pub(crate) fn consume(&mut self, mut n: usize) {
         self.len -= n;
         self.memo.consumed(n);
@@ -454,7 +465,7 @@ impl Pipe {
                 self.segments.pop_front();
             }
         }
-        self.release_spent();
+        self.pop_spent();
     }
 
     /// Whether the first segment may be sealed and sliced (it is not the one a writer holds).
@@ -463,12 +474,12 @@ impl Pipe {
     }
 
     /// The first `n` unread bytes as `Bytes` (`n <= len`), without consuming them: a slice of the
-    /// chunk when they lie in one chunk a writer no longer holds, else a copy.
+    /// chunk when they lie in one chunk a writer no longer holds, else a copy. Callers have run
+    /// `release_spent`, so the first segment holds the first byte.
     pub(crate) fn copy_or_share(&mut self, n: usize) -> Bytes {
         if n == 0 {
             return Bytes::new();
         }
-        self.release_spent();
         let shareable = self.head_shareable();
         let head = self.segments.front_mut().expect("n <= len");
         if head.len() >= n {
@@ -491,16 +502,33 @@ impl Pipe {
     }
 
     /// Takes the first `n` unread bytes (`n <= len`) as `Bytes`.
+    #[inline]
     pub(crate) fn take(&mut self, n: usize) -> Bytes {
+        let shareable = self.head_shareable();
+        if n > 0
+            && shareable
+            && let Some(head) = self.segments.front_mut()
+            && head.len() >= n
+        {
+            let out = head.split_shared(n);
+            self.len -= n;
+            self.memo.consumed(n);
+            self.pop_spent();
+            return out;
+        }
         let out = self.copy_or_share(n);
         self.consume(n);
         out
     }
 
     /// Takes the first `n` unread bytes (`n <= len`) as a slice lent until the next call: chunk
-    /// memory when they lie in one chunk, else a copy in the scratch buffer.
+    /// memory when they lie in one chunk, else a copy in the scratch buffer. Callers have run
+    /// `release_spent`.
+    #[inline]
     pub(crate) fn take_lent(&mut self, n: usize) -> &[u8] {
-        self.release_spent();
+        if n == 0 {
+            return &[];
+        }
         if self.segments.front().is_some_and(|s| s.len() >= n) {
             self.len -= n;
             self.memo.consumed(n);

@@ -18,6 +18,7 @@ pub enum Discarded {
 }
 
 /// How much of a frame ending in `sep` is the separator to strip for a read "without ending".
+#[inline]
 fn ending_len(frame: &[u8], sep: &[u8], line: bool) -> usize {
     if line && frame.len() >= 2 && frame[frame.len() - 2] == b'\r' {
         2
@@ -39,11 +40,17 @@ impl Pipe {
     }
 
     /// The length of the next frame ending in `sep`, separator included, or the outcome.
+    #[inline]
     fn locate(&mut self, sep: &[u8]) -> Result<usize, ReadError> {
+        self.release_spent();
+        if let [byte] = sep
+            && let Some(n) = self.quick_frame_len(*byte)
+        {
+            return Ok(n);
+        }
         if sep.is_empty() {
             return Err(ReadError::InvalidArgument("the separator is empty"));
         }
-        self.release_spent();
         match self.frame_len(sep) {
             Ok(Some(n)) => Ok(n),
             Ok(None) => Err(self.short()),
@@ -93,6 +100,79 @@ impl Pipe {
         self.read_frame_ref(b"\n", with_ending, true)
     }
 
+    /// Calls `f` with every complete line buffered, in order, consuming them: the zero-alloc
+    /// form for hot loops, with one search pass and no per-line call overhead. Lines are lent
+    /// from chunk memory (or the scratch buffer when one straddles chunks).
+    ///
+    /// Returns how many lines `f` saw. If there was none, the error is the outcome
+    /// [`read_line`](Pipe::read_line) would give (need more, end, partial, stream error,
+    /// limit). A line over the limit stops the batch; the next call reports it.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"GET a\r\nGET b\r\nGET c\r\npart")?;
+    /// let mut keys = Vec::new();
+    /// let n = pipe.read_lines_with(false, |line| keys.push(line[4..].to_vec()))?;
+    /// assert_eq!(n, 3);
+    /// assert_eq!(keys, [b"a", b"b", b"c"]);
+    /// assert!(pipe.read_lines_with(false, |_| ()).unwrap_err().is_need_more());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_lines_with(
+        &mut self,
+        with_ending: bool,
+        mut f: impl FnMut(&[u8]),
+    ) -> Result<usize, ReadError> {
+        let mut count = 0;
+        loop {
+            // Every line that ends in the first segment, in one pass over it.
+            self.release_spent();
+            if self.memo.is_fresh()
+                && let Some(head) = self.segments.front()
+            {
+                let data = head.data();
+                let mut pos = 0;
+                while let Some(i) = {
+                    let window = self.max_frame.saturating_add(1).min(data.len() - pos);
+                    memchr::memchr(b'\n', &data[pos..pos + window])
+                } {
+                    let line = &data[pos..pos + i + 1];
+                    let cut = if with_ending {
+                        0
+                    } else {
+                        ending_len(line, b"\n", true)
+                    };
+                    f(&line[..line.len() - cut]);
+                    pos += i + 1;
+                    count += 1;
+                }
+                self.scanned += pos as u64;
+                self.consume(pos);
+            }
+            // Then one line at a time: across chunks, with the memo and the limit. After the
+            // first line, an incomplete one ends the batch without an outcome (no `Partial`
+            // handed over here: the next call reports it).
+            if count == 0 {
+                f(self.read_line_ref(with_ending)?);
+                count += 1;
+                continue;
+            }
+            match self.frame_len(b"\n") {
+                Ok(Some(n)) => {
+                    let line = self.take_lent(n);
+                    let cut = if with_ending {
+                        0
+                    } else {
+                        ending_len(line, b"\n", true)
+                    };
+                    f(&line[..n - cut]);
+                    count += 1;
+                }
+                _ => return Ok(count),
+            }
+        }
+    }
+
     /// The next frame ending in `sep` (any non-empty byte string), with or without the separator.
     ///
     /// Errors: [`ReadError::InvalidArgument`] for an empty separator; otherwise the outcomes of
@@ -115,6 +195,7 @@ impl Pipe {
         self.read_frame_ref(sep, with_sep, false)
     }
 
+    #[inline]
     fn read_frame(&mut self, sep: &[u8], keep: bool, line: bool) -> Result<Bytes, ReadError> {
         let n = self.locate(sep)?;
         let mut frame = self.take(n);
@@ -125,6 +206,7 @@ impl Pipe {
         Ok(frame)
     }
 
+    #[inline]
     fn read_frame_ref(&mut self, sep: &[u8], keep: bool, line: bool) -> Result<&[u8], ReadError> {
         let n = self.locate(sep)?;
         let frame = self.take_lent(n);

@@ -4,36 +4,54 @@
 //! A scan looks for the separator's first byte with `memchr` and checks the rest only at
 //! candidates, so each buffered byte is examined about once. A scan that fails records, in
 //! [`Memo`], the first position where a separator could still start; the next scan for the same
-//! separator resumes there. Reads shift that position; a different separator resets it.
+//! separator resumes there, so a frame arriving in many pieces is scanned once. Positions are
+//! stream offsets (bytes since the pipe was made), so reads only move the cursor; a different
+//! separator resets the memo.
 
 use std::ops::{Bound, RangeBounds};
 
 use crate::error::FindError;
 use crate::pipe::Pipe;
 
-/// How far the last unsuccessful separator scan got.
+/// How far the bytes are known not to hold a match of one separator.
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
-    /// The separator searched for; empty when there is no progress to keep.
+    /// The separator the fact is about.
     sep: Vec<u8>,
-    /// No match of `sep` starts before this offset from the read cursor.
-    checked: usize,
+    /// Stream offset of the read cursor: bytes consumed since the pipe was made.
+    cursor: u64,
+    /// No match of `sep` starts between the cursor and this stream offset.
+    known_to: u64,
 }
 
 impl Memo {
-    /// The first offset worth scanning from for `sep`, forgetting progress made for another one.
+    /// The offset from the cursor where a scan for `sep` should start, forgetting what was
+    /// known of another separator.
+    #[inline]
     fn resume(&mut self, sep: &[u8]) -> usize {
-        if self.sep != sep {
+        // Most separators are one byte: compare those without a call to `memcmp`.
+        let same = match (self.sep.as_slice(), sep) {
+            ([a], [b]) => a == b,
+            (a, b) => a == b,
+        };
+        if !same {
             self.sep.clear();
             self.sep.extend_from_slice(sep);
-            self.checked = 0;
+            self.known_to = self.cursor;
         }
-        self.checked
+        self.known_to.saturating_sub(self.cursor) as usize
     }
 
-    /// Keeps the offsets true after `n` bytes left the front.
+    /// Whether a scan would start at the cursor whatever the separator (nothing is known).
+    #[inline]
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.known_to <= self.cursor
+    }
+
+    /// Keeps the fact true after `n` bytes left the front.
+    #[inline]
     pub(crate) fn consumed(&mut self, n: usize) {
-        self.checked = self.checked.saturating_sub(n);
+        self.cursor += n as u64;
     }
 }
 
@@ -48,15 +66,30 @@ pub(crate) enum Scan {
 impl Pipe {
     /// Scans offsets `from..end` (`end <= len`) for `needle` (non-empty), where a match must end
     /// by `end`.
+    #[inline]
     pub(crate) fn scan(&mut self, needle: &[u8], from: usize, end: usize) -> Scan {
         let (scan, examined) = self.scan_counting(needle, from, end);
         self.scanned += examined;
         scan
     }
 
-    fn scan_counting(&self, needle: &[u8], from: usize, end: usize) -> (Scan, u64) {
+    fn scan_counting(&self, needle: &[u8], mut from: usize, end: usize) -> (Scan, u64) {
         let first = needle[0];
         let mut examined = 0u64;
+        // The common case first: a one-byte separator in the first segment.
+        if let ([_], Some(head)) = (needle, self.segments.front()) {
+            let data = head.data();
+            let hi = end.min(data.len());
+            if from < hi {
+                match memchr::memchr(first, &data[from..hi]) {
+                    Some(i) => return (Scan::Found(from + i), i as u64 + 1),
+                    None => {
+                        examined = (hi - from) as u64;
+                        from = hi;
+                    }
+                }
+            }
+        }
         let mut seg_start = 0;
         for (index, seg) in self.segments.iter().enumerate() {
             let data = seg.data();
@@ -106,21 +139,41 @@ impl Pipe {
         false
     }
 
+    /// The common case, straight: the frame ending in `byte` lies in the first segment and no
+    /// earlier scan left progress to resume. `None` means "ask [`Pipe::frame_len`]".
+    #[inline]
+    pub(crate) fn quick_frame_len(&mut self, byte: u8) -> Option<usize> {
+        if !self.memo.is_fresh() {
+            return None;
+        }
+        let data = self.segments.front()?.data();
+        let window = self.max_frame.saturating_add(1).min(data.len());
+        let i = memchr::memchr(byte, &data[..window])?;
+        self.scanned += i as u64 + 1;
+        Some(i + 1)
+    }
+
     /// The length of the next frame ending with `sep`, separator included, if it is buffered and
     /// within the frame limit. `Ok(None)`: no separator yet and the limit not reached.
     /// `Err(buffered)`: the limit is passed.
+    #[inline]
     pub(crate) fn frame_len(&mut self, sep: &[u8]) -> Result<Option<usize>, usize> {
         // A separator may start at offsets 0..=max_frame; past that the frame is too long.
         let window = self.max_frame.saturating_add(sep.len());
-        let end = self.len.min(window);
         let from = self.memo.resume(sep);
-        match self.scan(sep, from, end) {
+        let end = self.len.min(window);
+        let found = if from < end {
+            self.scan(sep, from, end)
+        } else {
+            Scan::NotFound(from)
+        };
+        match found {
             Scan::Found(p) => {
-                self.memo.checked = 0;
+                self.memo.known_to = self.memo.cursor + p as u64;
                 Ok(Some(p + sep.len()))
             }
             Scan::NotFound(checked) => {
-                self.memo.checked = checked;
+                self.memo.known_to = self.memo.cursor + checked as u64;
                 if self.len >= window {
                     Err(self.len)
                 } else {

@@ -90,22 +90,48 @@ impl Segment {
         }
     }
 
-    /// Turns the segment into shared memory (once; later calls do nothing) and returns its first
-    /// `n` unread bytes as a slice of it, without consuming them. `n <= self.len()`.
+    /// Turns an open segment into shared memory (a sealed one stays as it is).
+    #[inline]
+    fn seal(&mut self) {
+        if let Segment::Open { .. } = self
+            && let Segment::Open { chunk, start, end } =
+                std::mem::replace(self, Segment::Sealed(Bytes::new()))
+        {
+            *self = Segment::Sealed(Bytes::from_owner(Filled { chunk, len: end }).slice(start..));
+        }
+    }
+
+    /// Seals the segment and returns its first `n` unread bytes as a slice of it, without
+    /// consuming them. `n <= self.len()`.
+    #[inline]
     pub(crate) fn share(&mut self, n: usize) -> Bytes {
-        let bytes = match std::mem::replace(self, Segment::Sealed(Bytes::new())) {
-            Segment::Open { chunk, start, end } => {
-                Bytes::from_owner(Filled { chunk, len: end }).slice(start..)
+        self.seal();
+        match self {
+            Segment::Sealed(bytes) => bytes.slice(..n),
+            Segment::Open { chunk, start, .. } => {
+                Bytes::copy_from_slice(&chunk[*start..*start + n])
             }
-            Segment::Sealed(bytes) => bytes,
-        };
-        let out = bytes.slice(..n);
-        *self = Segment::Sealed(bytes);
-        out
+        }
+    }
+
+    /// Seals the segment and takes its first `n` unread bytes as a slice of it (consumed).
+    /// `n <= self.len()`.
+    #[inline]
+    pub(crate) fn split_shared(&mut self, n: usize) -> Bytes {
+        self.seal();
+        match self {
+            Segment::Sealed(bytes) => bytes.split_to(n),
+            Segment::Open { chunk, start, .. } => {
+                let out = Bytes::copy_from_slice(&chunk[*start..*start + n]);
+                *start += n;
+                out
+            }
+        }
     }
 
     /// Takes the first `n` unread bytes as a lent slice: consumed, but the memory stays until the
     /// segment is dropped. `holder` keeps a sealed slice alive. `n <= self.len()`.
+    #[inline]
     pub(crate) fn lend<'a>(&'a mut self, n: usize, holder: &'a mut Bytes) -> &'a [u8] {
         match self {
             Segment::Open { chunk, start, .. } => {

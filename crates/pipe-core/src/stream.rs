@@ -62,6 +62,7 @@ impl Pipe {
     }
 
     fn read_to_end_buffered(&mut self) -> Result<Bytes, ReadError> {
+        self.release_spent();
         if self.len > self.max_frame {
             return Err(ReadError::LimitExceeded {
                 limit: self.max_frame,

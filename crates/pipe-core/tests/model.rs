@@ -38,6 +38,7 @@ enum Op {
     },
     ReadLine(bool),
     ReadLineRef(bool),
+    ReadLinesWith(bool),
     ReadUntil(Vec<u8>, bool),
     ReadUntilRef(Vec<u8>, bool),
     ReadExact(usize),
@@ -61,6 +62,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(hint, data, short)| Op::Lend { hint, data, short }),
         3 => any::<bool>().prop_map(Op::ReadLine),
         2 => any::<bool>().prop_map(Op::ReadLineRef),
+        2 => any::<bool>().prop_map(Op::ReadLinesWith),
         3 => (sep(), any::<bool>()).prop_map(|(s, k)| Op::ReadUntil(s, k)),
         2 => (sep(), any::<bool>()).prop_map(|(s, k)| Op::ReadUntilRef(s, k)),
         2 => (0..120usize).prop_map(Op::ReadExact),
@@ -159,6 +161,12 @@ impl Model {
         }
     }
 
+    /// Whether a frame ending in `sep` is there to read (within the limit).
+    fn has_frame(&self, sep: &[u8]) -> bool {
+        let window = self.max_frame.saturating_add(sep.len());
+        self.position(sep, 0, self.data.len().min(window)).is_some()
+    }
+
     fn read_exact(&mut self, n: usize) -> Got {
         if n == 0 {
             Got::Frame(Vec::new())
@@ -241,6 +249,24 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::ReadLineRef(k) => {
                 let want = model.read_until(b"\n", k, true);
                 prop_assert_eq!(got(pipe.read_line_ref(k)), want);
+            }
+            Op::ReadLinesWith(k) => {
+                let mut lines = Vec::new();
+                let r = pipe.read_lines_with(k, |l| lines.push(l.to_vec()));
+                let mut want = Vec::new();
+                while model.has_frame(b"\n") {
+                    match model.read_until(b"\n", k, true) {
+                        Got::Frame(f) => want.push(f),
+                        other => unreachable!("a frame was there: {other:?}"),
+                    }
+                }
+                if want.is_empty() {
+                    let outcome = model.read_until(b"\n", k, true);
+                    prop_assert_eq!(got(r.map(|_| &[][..])), outcome);
+                } else {
+                    prop_assert_eq!(r.ok(), Some(want.len()));
+                }
+                prop_assert_eq!(lines, want);
             }
             Op::ReadUntil(s, k) => {
                 let r = pipe.read_until(&s, k);

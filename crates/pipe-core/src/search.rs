@@ -90,8 +90,8 @@ impl Pipe {
                 }
             }
         }
-        let mut seg_start = 0;
-        for (index, seg) in self.segments.iter().enumerate() {
+        let (first_index, mut seg_start) = self.segment_at(from);
+        for (index, seg) in self.segments.iter().enumerate().skip(first_index) {
             let data = seg.data();
             let seg_end = seg_start + data.len();
             if seg_start >= end {
@@ -120,6 +120,31 @@ impl Pipe {
             seg_start = seg_end;
         }
         (Scan::NotFound(end.max(from)), examined)
+    }
+
+    /// The index of the segment holding offset `at` (or the end), and the offset it starts at.
+    /// Walks from whichever end is nearer: a resumed scan starts near the end, so a frame
+    /// arriving in many pieces costs O(1) per attempt to find its place, not O(chunks).
+    fn segment_at(&self, at: usize) -> (usize, usize) {
+        if at <= self.len / 2 {
+            let mut start = 0;
+            for (i, seg) in self.segments.iter().enumerate() {
+                if start + seg.len() > at {
+                    return (i, start);
+                }
+                start += seg.len();
+            }
+            (self.segments.len(), start)
+        } else {
+            let mut start = self.len;
+            for (i, seg) in self.segments.iter().enumerate().rev() {
+                start -= seg.len();
+                if start <= at && seg.len() > 0 {
+                    return (i, start);
+                }
+            }
+            (0, 0)
+        }
     }
 
     /// Whether the bytes from offset `at` of segment `index` onwards start with `rest`.

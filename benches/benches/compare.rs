@@ -55,6 +55,7 @@ fn main() {
             memory.display()
         ),
     }
+    report.group();
     report.compute_ratios();
     print!("{}", report.table());
     std::fs::create_dir_all(&args.out).expect("the output directory");

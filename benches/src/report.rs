@@ -97,6 +97,9 @@ impl Report {
                 peers.fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))))
             };
             let better = |ours: f64, other: f64| {
+                if ours == 0.0 || other == 0.0 {
+                    return None;
+                }
                 let r = if row.higher_is_better {
                     ours / other
                 } else {
@@ -110,6 +113,18 @@ impl Report {
                 .find(|r| r.kind == Kind::Limit)
                 .and_then(|l| better(row.value, l.value));
         }
+    }
+
+    /// Puts the rows of each workload together, workloads in the order they first appeared.
+    pub fn group(&mut self) {
+        let mut order: Vec<String> = Vec::new();
+        for r in &self.rows {
+            if !order.contains(&r.workload) {
+                order.push(r.workload.clone());
+            }
+        }
+        self.rows
+            .sort_by_key(|r| order.iter().position(|w| *w == r.workload));
     }
 
     /// The table printed on stdout.
@@ -343,8 +358,15 @@ mod tests {
         r.throughput("w", "ours", Kind::Ours, 800.0);
         r.push("mem", "peer", Kind::Peer, 8192.0, "B/conn", false);
         r.push("mem", "ours", Kind::Ours, 0.0, "B/conn", false);
+        r.throughput("w", "late ours", Kind::Ours, 500.0);
+        r.group();
         r.compute_ratios();
+        assert_eq!(
+            r.rows[4].implementation, "late ours",
+            "grouped with its workload"
+        );
         let ours = &r.rows[3];
+        assert_eq!(ours.implementation, "ours");
         assert_eq!(ours.ratio_best_peer, Some(2.0));
         assert_eq!(ours.ratio_limit, Some(0.8));
         assert_eq!(

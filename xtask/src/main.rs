@@ -1,8 +1,12 @@
 //! Project automation, run as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
 //!
-//! - `cargo xtask bench [ARGS]`: runs the benchmarks under `benches/` (peers in the same run).
+//! - `cargo xtask bench [--quick]`: the comparison run. Runs the `memory` bench (counting
+//!   allocator) and then the `compare` bench, which prints one table and writes
+//!   `target/xtask/bench.json` and `target/xtask/bench.svg`. `--quick` uses smaller inputs and
+//!   fewer rounds (a smoke run of a few minutes at most once built).
 //! - `cargo xtask fuzz`: not built yet; it says so and fails rather than pretending.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
@@ -14,28 +18,68 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         _ => {
-            eprintln!("usage: cargo xtask bench [ARGS...]");
+            eprintln!("usage: cargo xtask bench [--quick]");
             ExitCode::from(2)
         }
     }
 }
 
-/// Runs every benchmark of the `chunkedbuffer-benches` package, passing `args` to the harness.
+/// The workspace root: the parent of this crate's directory.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
 fn bench(args: &[String]) -> ExitCode {
+    let quick = args.iter().any(|a| a == "--quick");
+    if let Some(other) = args.iter().find(|a| *a != "--quick") {
+        eprintln!("xtask: unknown bench option {other}");
+        return ExitCode::from(2);
+    }
+    let root = root();
+    let out = root.join("target").join("xtask");
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        eprintln!("xtask: cannot create {}: {e}", out.display());
+        return ExitCode::FAILURE;
+    }
+    // Stale results must not leak into this run's table.
+    for stale in ["memory.tsv", "bench.json", "bench.svg"] {
+        let _ = std::fs::remove_file(out.join(stale));
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["bench", "--package", "chunkedbuffer-benches", "--"])
-        .args(args)
-        .status();
-    match status {
-        Ok(s) if s.success() => ExitCode::SUCCESS,
-        Ok(s) => {
-            eprintln!("xtask: benchmarks failed: {s}");
-            ExitCode::FAILURE
+    for bench in ["memory", "compare"] {
+        let mut cmd = Command::new(&cargo);
+        cmd.current_dir(&root)
+            .args([
+                "bench",
+                "--package",
+                "chunkedbuffer-benches",
+                "--bench",
+                bench,
+                "--",
+            ])
+            .arg("--out")
+            .arg(&out);
+        if quick {
+            cmd.arg("--quick");
         }
-        Err(e) => {
-            eprintln!("xtask: could not run cargo: {e}");
-            ExitCode::FAILURE
+        match cmd.status() {
+            Ok(s) if s.success() => {}
+            Ok(s) => {
+                eprintln!("xtask: the {bench} bench failed: {s}");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("xtask: could not run cargo: {e}");
+                return ExitCode::FAILURE;
+            }
         }
     }
+    if !out.join("bench.json").is_file() {
+        eprintln!("xtask: the run finished without writing bench.json");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }

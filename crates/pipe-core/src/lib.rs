@@ -48,8 +48,3 @@ pub mod stream;
 pub use error::{FindError, ReadError, StreamError, WriteError};
 pub use pipe::{DEFAULT_MAX_FRAME, Pipe, PipeOptions, PipeState, UNLIMITED};
 pub use read::Discarded;
-
-/// The README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;

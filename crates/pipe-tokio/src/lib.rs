@@ -50,3 +50,8 @@ pub use lines::Lines;
 pub use pipe_core::stream::read_error_of;
 pub use pipe_core::{Pipe, PipeOptions, Pool, PoolConfig, PoolStats, ReadError, UNLIMITED};
 pub use stream::ChunkedStream;
+
+/// The README's examples (pipe-core and pipe-tokio), compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

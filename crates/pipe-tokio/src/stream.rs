@@ -205,7 +205,7 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
     }
 
     /// A stream of lines (see [`read_line`](ChunkedStream::read_line)), ending at the end of
-    /// the transport. [`Lines::into_inner`] gives the stream back.
+    /// the transport. [`Lines::into_inner`](crate::Lines::into_inner) gives the stream back.
     pub fn lines(self, with_ending: bool) -> crate::Lines<S> {
         crate::Lines::new(self, with_ending)
     }

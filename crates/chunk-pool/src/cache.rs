@@ -7,7 +7,8 @@
 //! thread exits, its idle chunks go to the shared queues too (or are freed if those are full).
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Weak};
 
 use crate::chunk::Chunk;
 use crate::pool::Inner;
@@ -24,6 +25,8 @@ type Idle = (Box<[u8]>, Arc<Inner>);
 pub(crate) struct Local {
     /// The `id` of the pool this entry serves.
     pool_id: u64,
+    /// The pool, to tell whether it has closed; weak, so an entry keeps no pool alive.
+    pool: Weak<Inner>,
     /// This thread's counters for the pool; this thread is their only writer.
     pub(crate) shard: Arc<Shard>,
     /// Idle chunks per class, each with its own reference to the pool; class `i` holds at most
@@ -32,7 +35,7 @@ pub(crate) struct Local {
 }
 
 impl Local {
-    fn new(inner: &Inner) -> Local {
+    fn new(inner: &Arc<Inner>) -> Local {
         let shard = Arc::new(Shard::default());
         inner
             .shards
@@ -41,6 +44,7 @@ impl Local {
             .push(shard.clone());
         Local {
             pool_id: inner.id,
+            pool: Arc::downgrade(inner),
             shard,
             idle: inner
                 .thread_cache_slots
@@ -69,7 +73,7 @@ impl Drop for Local {
 /// Runs `f` on this thread's entry for `inner`, making the entry on first use. `None` when the
 /// thread-local is gone (thread teardown) or already in use further up the stack.
 #[inline]
-pub(crate) fn with_local<R>(inner: &Inner, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+pub(crate) fn with_local<R>(inner: &Arc<Inner>, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
     LOCALS
         .try_with(|cell| {
             let mut locals = cell.try_borrow_mut().ok()?;
@@ -81,10 +85,12 @@ pub(crate) fn with_local<R>(inner: &Inner, f: impl FnOnce(&mut Local) -> R) -> O
 }
 
 #[inline]
-fn find_or_make(locals: &mut Vec<Local>, inner: &Inner) -> usize {
+fn find_or_make(locals: &mut Vec<Local>, inner: &Arc<Inner>) -> usize {
     match locals.iter().position(|l| l.pool_id == inner.id) {
         Some(i) => i,
         None => {
+            // A new pool on this thread: first let go of the entries of closed ones.
+            locals.retain(|l| l.pool.upgrade().is_some_and(|p| !p.closed.load(Relaxed)));
             locals.push(Local::new(inner));
             locals.len() - 1
         }
@@ -92,7 +98,7 @@ fn find_or_make(locals: &mut Vec<Local>, inner: &Inner) -> usize {
 }
 
 /// Counts one event on this thread's shard, or the shared one if there is none.
-pub(crate) fn count_here(inner: &Inner, c: Counter) {
+pub(crate) fn count_here(inner: &Arc<Inner>, c: Counter) {
     if with_local(inner, |local| local.shard.add_owned(c, 1)).is_none() {
         inner.shared.add_shared(c, 1);
     }
@@ -114,7 +120,10 @@ pub(crate) fn release(buf: Box<[u8]>, home: Arc<Inner>) {
             local.shard.add_owned(Counter::Returned, 1);
             local.shard.add_owned(Counter::ReturnedBytes, bytes);
             match class {
-                Some(c) if local.idle[c].len() < home.thread_cache_slots[c] => {
+                Some(c)
+                    if local.idle[c].len() < home.thread_cache_slots[c]
+                        && !home.closed.load(Relaxed) =>
+                {
                     local.idle[c].push((buf, home));
                 }
                 _ => {
@@ -137,8 +146,22 @@ pub(crate) fn release(buf: Box<[u8]>, home: Arc<Inner>) {
     }
 }
 
+/// Drops this thread's entry for `inner` (a pool that closed), with its idle chunks.
+pub(crate) fn forget(inner: &Inner) {
+    let entry = LOCALS
+        .try_with(|cell| {
+            let mut locals = cell.try_borrow_mut().ok()?;
+            let i = locals.iter().position(|l| l.pool_id == inner.id)?;
+            Some(locals.swap_remove(i))
+        })
+        .ok()
+        .flatten();
+    // Dropped outside the borrow: it hands chunks back through the pool.
+    drop(entry);
+}
+
 /// Frees this thread's idle chunks of `inner`; returns how many.
-pub(crate) fn trim_local(inner: &Inner) -> u64 {
+pub(crate) fn trim_local(inner: &Arc<Inner>) -> u64 {
     // Take the chunks out first: dropping a pool reference inside the borrow could re-enter.
     let taken: Vec<_> = with_local(inner, |local| {
         local.idle.iter_mut().flat_map(|v| v.drain(..)).collect()

@@ -8,7 +8,7 @@
 //!   `acquired - returned` is the number outstanding.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crossbeam_queue::ArrayQueue;
@@ -85,9 +85,24 @@ impl std::error::Error for PoolError {}
 /// A pool of byte chunks. Cloning is cheap and shares the pool.
 ///
 /// See the [crate docs](crate) for the design. [`Pool::global`] is the process-wide default.
+/// When the last handle to a user-made pool drops, the pool closes: its idle chunks are freed
+/// (this thread's at once, other threads' the next time they register a pool), and chunks still
+/// out are freed when they drop.
 #[derive(Clone)]
 pub struct Pool {
     pub(crate) inner: Arc<Inner>,
+    /// Closes the pool when the last handle drops.
+    _open: Arc<Open>,
+}
+
+/// Held by every `Pool` handle (not by chunks or caches): its drop closes the pool.
+struct Open(Arc<Inner>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.closed.store(true, Relaxed);
+        cache::forget(&self.0);
+    }
 }
 
 /// The shared state of a pool. Chunks and thread caches keep it alive through `Arc`s.
@@ -105,6 +120,8 @@ pub(crate) struct Inner {
     pub(crate) shards: Mutex<Vec<Arc<Shard>>>,
     /// Counters for paths that run without a thread's own shard.
     pub(crate) shared: Shard,
+    /// Set when the last `Pool` handle dropped: caches let go of the pool's chunks.
+    pub(crate) closed: AtomicBool,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -146,16 +163,19 @@ impl Pool {
                 bytes => (bytes / size).max(1),
             })
             .collect();
+        let inner = Arc::new(Inner {
+            id: NEXT_ID.fetch_add(1, Relaxed),
+            min_shift,
+            max_chunk,
+            thread_cache_slots,
+            classes,
+            shards: Mutex::new(Vec::new()),
+            shared: Shard::default(),
+            closed: AtomicBool::new(false),
+        });
         Ok(Pool {
-            inner: Arc::new(Inner {
-                id: NEXT_ID.fetch_add(1, Relaxed),
-                min_shift,
-                max_chunk,
-                thread_cache_slots,
-                classes,
-                shards: Mutex::new(Vec::new()),
-                shared: Shard::default(),
-            }),
+            _open: Arc::new(Open(inner.clone())),
+            inner,
         })
     }
 

@@ -1,0 +1,19 @@
+//! The Pipe against its `VecDeque<u8>` model (pipe-model): arbitrary writes split arbitrarily,
+//! every read form, searches with ranges, peeks, closes and limits. Every result must match the
+//! model and the pool must end with nothing outstanding.
+#![no_main]
+
+use chunk_pool::{Pool, PoolConfig};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|ops: Vec<pipe_model::Op>| {
+    let pool = Pool::new(PoolConfig {
+        min_chunk: 64,
+        max_chunk: 64 * 1024,
+        ..PoolConfig::default()
+    })
+    .expect("a valid config");
+    if let Err(difference) = pipe_model::run(ops, &pool) {
+        panic!("the pipe and its model differ: {difference}");
+    }
+});

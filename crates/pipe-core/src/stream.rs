@@ -163,6 +163,32 @@ impl Pipe {
 }
 
 impl Pipe {
+    /// Drops bytes up to and including the next `sep`, filling from the transport as needed;
+    /// the async form of [`Pipe::discard_until`]. `dropped` accumulates what was dropped, so a
+    /// caller polled again after `Pending` (or re-created after a cancellation) keeps count.
+    /// Ready with the total when the separator was dropped, or at the clean end; with the error
+    /// if the transport failed.
+    pub fn poll_discard_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        sep: &[u8],
+        dropped: &mut usize,
+        mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            match self.discard_until(sep) {
+                Ok(crate::Discarded::Found(n)) => return Poll::Ready(Ok(*dropped + n)),
+                Ok(crate::Discarded::NotYet(n)) => *dropped += n,
+                Err(ReadError::End) => return Poll::Ready(Ok(*dropped)),
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+            if let PipeState::Failed(e) = &self.state {
+                return Poll::Ready(Err(e.to_io_error()));
+            }
+            ready!(self.poll_fill(cx, usize::MAX, &mut read));
+        }
+    }
+
     /// Waits until bytes are buffered, filling from the transport, and returns the first
     /// chunk's worth (the `fill_buf` of an async `BufRead`): empty at a clean end, the stream
     /// error after a failed one.

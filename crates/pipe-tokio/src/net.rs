@@ -42,10 +42,7 @@ impl ChunkedStream<TcpStream> {
     ) {
         let (io, pipe) = self.into_inner();
         let (r, w) = io.into_split();
-        (
-            ChunkedStream::from_parts(r, pipe),
-            ChunkedStream::new_write_half(w),
-        )
+        (ChunkedStream::from_parts(r, pipe), ChunkedStream::new(w))
     }
 }
 
@@ -78,10 +75,7 @@ impl ChunkedStream<UnixStream> {
     ) {
         let (io, pipe) = self.into_inner();
         let (r, w) = io.into_split();
-        (
-            ChunkedStream::from_parts(r, pipe),
-            ChunkedStream::new_write_half(w),
-        )
+        (ChunkedStream::from_parts(r, pipe), ChunkedStream::new(w))
     }
 }
 
@@ -91,9 +85,6 @@ impl<S: AsyncRead + AsyncWrite> ChunkedStream<S> {
     pub fn split(self) -> (ChunkedStream<ReadHalf<S>>, ChunkedStream<WriteHalf<S>>) {
         let (io, pipe) = self.into_inner();
         let (r, w) = tokio::io::split(io);
-        (
-            ChunkedStream::from_parts(r, pipe),
-            ChunkedStream::new_write_half(w),
-        )
+        (ChunkedStream::from_parts(r, pipe), ChunkedStream::new(w))
     }
 }

@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use pipe_core::stream::{ReadRequest, into_io, poll_write_vectored_all};
-use pipe_core::{Discarded, Pipe, PipeOptions, PipeState, ReadError};
+use pipe_core::{Pipe, PipeOptions};
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 /// A transport `S` whose incoming bytes are read as frames out of a pooled [`Pipe`].
@@ -66,11 +66,6 @@ impl<S> ChunkedStream<S> {
     /// together; reads see the pipe's bytes first.
     pub fn from_parts(io: S, pipe: Pipe) -> Self {
         ChunkedStream { io, pipe }
-    }
-
-    /// A write half: the pipe is never filled, so it holds no memory.
-    pub(crate) fn new_write_half(io: S) -> Self {
-        ChunkedStream::new(io)
     }
 
     /// The transport and the pipe with whatever was read and not consumed: nothing is lost.
@@ -181,25 +176,9 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
     pub async fn discard_until(&mut self, sep: &[u8]) -> io::Result<usize> {
         let mut dropped = 0;
         std::future::poll_fn(|cx| {
-            loop {
-                match self.pipe.discard_until(sep) {
-                    Ok(Discarded::Found(n)) => return Poll::Ready(Ok(dropped + n)),
-                    Ok(Discarded::NotYet(n)) => dropped += n,
-                    Err(ReadError::End) => return Poll::Ready(Ok(dropped)),
-                    Err(e) => return Poll::Ready(Err(into_io(Err(e)).unwrap_err())),
-                }
-                if let PipeState::Failed(e) = self.pipe.state() {
-                    return Poll::Ready(Err(e.to_io_error()));
-                }
-                let io = &mut self.io;
-                if self
-                    .pipe
-                    .poll_fill(cx, usize::MAX, |cx, buf| poll_transport(io, cx, buf))
-                    .is_pending()
-                {
-                    return Poll::Pending;
-                }
-            }
+            let io = &mut self.io;
+            self.pipe
+                .poll_discard_until(cx, sep, &mut dropped, |cx, b| poll_transport(io, cx, b))
         })
         .await
     }

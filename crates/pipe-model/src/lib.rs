@@ -1,7 +1,10 @@
 //! The reference model of a [`Pipe`]: a `VecDeque<u8>` with the pipe's documented semantics
 //! written as plainly as possible, and [`run`], which applies a sequence of [`Op`]s to a real
 //! pipe and to the model and reports the first difference. The proptest model test and the
-//! differential fuzz target both drive it.
+//! differential fuzz target both drive it. [`faults`] is the misbehaving transport the async
+//! adapters' tests share.
+
+pub mod faults;
 
 use std::collections::VecDeque;
 use std::io;

@@ -4,52 +4,18 @@
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
+use pipe_model::faults;
 use pipe_tokio::{ChunkedStream, PipeOptions, Pool, PoolConfig, ReadError, read_error_of};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
-/// Delivers `data` (then the end, or `error` after `fail_at` bytes) in the worst ways allowed.
-struct Faulty {
-    data: Vec<u8>,
-    pos: usize,
-    fail_at: Option<usize>,
-    rng: Rng,
-    written: Vec<u8>,
-}
+/// The shared misbehaving transport, as a tokio transport.
+struct Faulty(faults::Faulty);
 
 impl Faulty {
     fn new(data: Vec<u8>, fail_at: Option<usize>, seed: u64) -> Self {
-        Faulty {
-            data,
-            pos: 0,
-            fail_at,
-            rng: Rng(seed),
-            written: Vec::new(),
-        }
-    }
-
-    /// A random hiccup, or `None` to go on.
-    fn hiccup<T>(&mut self, cx: &mut Context<'_>) -> Option<Poll<io::Result<T>>> {
-        match self.rng.below(10) {
-            0 | 1 => {
-                cx.waker().wake_by_ref();
-                Some(Poll::Pending)
-            }
-            2 => Some(Poll::Ready(Err(io::ErrorKind::Interrupted.into()))),
-            3 => Some(Poll::Ready(Err(io::ErrorKind::WouldBlock.into()))),
-            _ => None,
-        }
+        Faulty(faults::Faulty::new(data, fail_at, seed))
     }
 }
 
@@ -59,21 +25,8 @@ impl AsyncRead for Faulty {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        if let Some(h) = self.hiccup(cx) {
-            return h;
-        }
-        let end = self.fail_at.unwrap_or(self.data.len());
-        if self.pos == end && self.fail_at.is_some() {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::ConnectionReset,
-                "injected reset",
-            )));
-        }
-        let short = 1 + self.rng.below(40) as usize;
-        let n = short.min(end - self.pos).min(buf.remaining());
-        let from = self.pos;
-        buf.put_slice(&self.data[from..from + n]);
-        self.pos += n;
+        let n = ready!(self.0.poll_read(cx, buf.initialize_unfilled()))?;
+        buf.advance(n);
         Poll::Ready(Ok(()))
     }
 }
@@ -84,12 +37,7 @@ impl AsyncWrite for Faulty {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if let Some(h) = self.hiccup(cx) {
-            return h;
-        }
-        let n = (1 + self.rng.below(7) as usize).min(buf.len());
-        self.written.extend_from_slice(&buf[..n]);
-        Poll::Ready(Ok(n))
+        self.0.poll_write_vectored(cx, &[IoSlice::new(buf)])
     }
 
     fn poll_write_vectored(
@@ -97,22 +45,7 @@ impl AsyncWrite for Faulty {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        if let Some(h) = self.hiccup(cx) {
-            return h;
-        }
-        // Takes a random prefix across slices: partial writes in the middle of a slice.
-        let mut budget = 1 + self.rng.below(50) as usize;
-        let mut n = 0;
-        for b in bufs {
-            let k = b.len().min(budget);
-            self.written.extend_from_slice(&b[..k]);
-            n += k;
-            budget -= k;
-            if budget == 0 {
-                break;
-            }
-        }
-        Poll::Ready(Ok(n))
+        self.0.poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -128,16 +61,7 @@ impl AsyncWrite for Faulty {
     }
 }
 
-fn lines(seed: u64, count: usize) -> Vec<u8> {
-    let mut rng = Rng(seed);
-    let mut out = Vec::new();
-    for _ in 0..count {
-        let len = rng.below(100) as usize;
-        out.extend((0..len).map(|_| b"xyz\r-"[rng.below(5) as usize]));
-        out.push(b'\n');
-    }
-    out
-}
+use faults::lines;
 
 fn stream(t: Faulty, pool: &Pool) -> ChunkedStream<Faulty> {
     ChunkedStream::with_options(
@@ -254,6 +178,6 @@ async fn vectored_writes_survive_short_writes() {
         s.write_all(b"end").await.unwrap();
         let (t, _) = s.into_inner();
         let want: Vec<u8> = parts.concat().into_iter().chain(*b"end").collect();
-        assert_eq!(t.written, want, "seed {seed}");
+        assert_eq!(t.0.written, want, "seed {seed}");
     }
 }

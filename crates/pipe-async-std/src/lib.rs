@@ -35,11 +35,14 @@
 //! | frame over the limit | `Err` of kind `InvalidData`; nothing consumed |
 //! | empty separator, `read_at_most(0)` | `Err` of kind `InvalidInput` |
 
-mod lines;
 mod net;
 mod stream;
 
-pub use lines::Lines;
 pub use pipe_core::stream::read_error_of;
 pub use pipe_core::{Pipe, PipeOptions, Pool, PoolConfig, PoolStats, ReadError, UNLIMITED};
 pub use stream::ChunkedStream;
+
+/// The lines of a [`ChunkedStream`] as a `futures_core::Stream`, made by
+/// [`ChunkedStream::lines`].
+pub type Lines<S> = pipe_core::stream::Lines<ChunkedStream<S>>;
+pub use pipe_core::stream::PollRead;

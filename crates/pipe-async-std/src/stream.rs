@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
-use pipe_core::stream::{ReadRequest, into_io, poll_write_vectored_all};
+use pipe_core::stream::{PollRead, ReadRequest, into_io, poll_write_vectored_all};
 use pipe_core::{Pipe, PipeOptions};
 
 /// A futures-io transport `S` whose incoming bytes are read as frames out of a pooled [`Pipe`].
@@ -90,9 +90,8 @@ fn poll_transport<S: AsyncRead + Unpin>(
     Pin::new(io).poll_read(cx, buf)
 }
 
-impl<S: AsyncRead + Unpin> ChunkedStream<S> {
-    /// Polls for one read request; the base of every read method.
-    pub fn poll_read_request(
+impl<S: AsyncRead + Unpin> PollRead for ChunkedStream<S> {
+    fn poll_read_request(
         &mut self,
         cx: &mut Context<'_>,
         request: ReadRequest<'_>,
@@ -103,59 +102,21 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
             .map(into_io)
     }
 
-    async fn request(&mut self, request: ReadRequest<'_>) -> io::Result<Option<Bytes>> {
-        std::future::poll_fn(|cx| self.poll_read_request(cx, request)).await
+    fn poll_discard_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        sep: &[u8],
+        dropped: &mut usize,
+    ) -> Poll<io::Result<usize>> {
+        let io = &mut self.io;
+        self.pipe
+            .poll_discard_until(cx, sep, dropped, |cx, b| poll_transport(io, cx, b))
     }
+}
 
-    /// The next line (`\n`, or `\r\n` stripped without the ending); `Ok(None)` at the end.
-    /// Cancel safe: dropping the future loses no data.
-    pub async fn read_line(&mut self, with_ending: bool) -> io::Result<Option<Bytes>> {
-        self.request(ReadRequest::Line { with_ending }).await
-    }
-
-    /// The next frame ending in `sep`; `Ok(None)` at the end. Cancel safe.
-    pub async fn read_until(&mut self, sep: &[u8], with_sep: bool) -> io::Result<Option<Bytes>> {
-        self.request(ReadRequest::Until { sep, with_sep }).await
-    }
-
-    /// Exactly `n` bytes; `Ok(None)` at the end, `UnexpectedEof` with the leftover if the
-    /// stream ends inside. Cancel safe.
-    pub async fn read_exact(&mut self, n: usize) -> io::Result<Option<Bytes>> {
-        self.request(ReadRequest::Exact(n)).await
-    }
-
-    /// Between 1 and `n` bytes as soon as any are there; `Ok(None)` at the end. Cancel safe.
-    pub async fn read_at_most(&mut self, n: usize) -> io::Result<Option<Bytes>> {
-        self.request(ReadRequest::AtMost(n)).await
-    }
-
-    /// Everything until the peer closes, within the maximum frame size. Cancel safe.
-    pub async fn read_to_end(&mut self) -> io::Result<Bytes> {
-        Ok(self.request(ReadRequest::ToEnd).await?.unwrap_or_default())
-    }
-
-    /// Up to `n` bytes without consuming them, waiting for one; `Ok(None)` at the end.
-    /// Cancel safe.
-    pub async fn peek(&mut self, n: usize) -> io::Result<Option<Bytes>> {
-        self.request(ReadRequest::Peek(n)).await
-    }
-
-    /// Drops bytes through the next `sep`, reading as needed, in bounded memory: the way on
-    /// after a frame over the limit. Returns the bytes dropped. Cancel safe.
-    pub async fn discard_until(&mut self, sep: &[u8]) -> io::Result<usize> {
-        let mut dropped = 0;
-        std::future::poll_fn(|cx| {
-            let io = &mut self.io;
-            self.pipe
-                .poll_discard_until(cx, sep, &mut dropped, |cx, b| poll_transport(io, cx, b))
-        })
-        .await
-    }
-
-    /// A `Stream` of lines, ending at the end of the transport.
-    pub fn lines(self, with_ending: bool) -> crate::Lines<S> {
-        crate::Lines::new(self, with_ending)
-    }
+/// The read methods, shared with the other runtime's adapter (`pipe_core::async_read_methods!`).
+impl<S: AsyncRead + Unpin> ChunkedStream<S> {
+    pipe_core::async_read_methods!();
 }
 
 impl<S: AsyncWrite + Unpin> ChunkedStream<S> {

@@ -35,6 +35,7 @@
 //! state. Searches are incremental: a frame of `n` bytes costs O(n) scanning however many pieces
 //! it arrives in.
 
+pub use bytes::Bytes;
 pub use chunk_pool::{Pool, PoolConfig, PoolStats};
 
 mod error;

@@ -262,6 +262,173 @@ pub fn poll_write_vectored_all(
     Poll::Ready(Ok(()))
 }
 
+/// A transport and its pipe, as the async adapters wrap them: the two polls every async read
+/// is made of. Implementing it gives a type [`Lines`] and, through [`async_read_methods!`](crate::async_read_methods), the
+/// async read methods, written once for every runtime.
+pub trait PollRead {
+    /// Polls for one read request: [`Pipe::poll_request`] on the transport, mapped by
+    /// [`into_io`].
+    fn poll_read_request(
+        &mut self,
+        cx: &mut Context<'_>,
+        request: ReadRequest<'_>,
+    ) -> Poll<io::Result<Option<Bytes>>>;
+
+    /// Polls dropping bytes through `sep`: [`Pipe::poll_discard_until`] on the transport.
+    fn poll_discard_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        sep: &[u8],
+        dropped: &mut usize,
+    ) -> Poll<io::Result<usize>>;
+}
+
+/// The lines of a stream as a `futures_core::Stream`: `Ok(line)` per line, an error for a
+/// partial last line, a line over the limit or a transport error, then the end. Dropping a
+/// pending `next()` loses nothing.
+#[derive(Debug)]
+pub struct Lines<T> {
+    stream: T,
+    with_ending: bool,
+}
+
+impl<T> Lines<T> {
+    /// The lines of `stream`, with or without their endings.
+    pub fn new(stream: T, with_ending: bool) -> Self {
+        Lines {
+            stream,
+            with_ending,
+        }
+    }
+
+    /// The stream, with whatever it has buffered.
+    pub fn into_inner(self) -> T {
+        self.stream
+    }
+}
+
+impl<T: PollRead + Unpin> futures_core::Stream for Lines<T> {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let request = ReadRequest::Line {
+            with_ending: this.with_ending,
+        };
+        this.stream
+            .poll_read_request(cx, request)
+            .map(Result::transpose)
+    }
+}
+
+/// Defines the async read methods (`read_line`, `read_until`, `read_exact`, `read_at_most`,
+/// `read_to_end`, `peek`, `discard_until`, `lines`) on a type that implements [`PollRead`],
+/// inside its `impl` block. The adapters share these definitions and their documentation.
+#[macro_export]
+macro_rules! async_read_methods {
+    () => {
+        async fn request(
+            &mut self,
+            request: $crate::stream::ReadRequest<'_>,
+        ) -> ::std::io::Result<::std::option::Option<$crate::Bytes>> {
+            ::std::future::poll_fn(|cx| {
+                $crate::stream::PollRead::poll_read_request(self, cx, request)
+            })
+            .await
+        }
+
+        /// The next line, up to and including `\n`; without the ending, `\n` or `\r\n` is
+        /// stripped. `Ok(None)` at the end of the stream.
+        ///
+        /// Cancel safe: if the future is dropped before it completes, no data is lost; the
+        /// next read sees every byte.
+        pub async fn read_line(
+            &mut self,
+            with_ending: bool,
+        ) -> ::std::io::Result<::std::option::Option<$crate::Bytes>> {
+            self.request($crate::stream::ReadRequest::Line { with_ending })
+                .await
+        }
+
+        /// The next frame ending in `sep`, with or without the separator. `Ok(None)` at the
+        /// end.
+        ///
+        /// Cancel safe: if the future is dropped before it completes, no data is lost.
+        pub async fn read_until(
+            &mut self,
+            sep: &[u8],
+            with_sep: bool,
+        ) -> ::std::io::Result<::std::option::Option<$crate::Bytes>> {
+            self.request($crate::stream::ReadRequest::Until { sep, with_sep })
+                .await
+        }
+
+        /// Exactly `n` bytes. `Ok(None)` if the stream ended with nothing buffered; an
+        /// `UnexpectedEof` error carrying the leftover if it ended with fewer than `n`.
+        ///
+        /// Cancel safe: if the future is dropped before it completes, no data is lost.
+        pub async fn read_exact(
+            &mut self,
+            n: usize,
+        ) -> ::std::io::Result<::std::option::Option<$crate::Bytes>> {
+            self.request($crate::stream::ReadRequest::Exact(n)).await
+        }
+
+        /// Between 1 and `n` bytes, as soon as any are there. `Ok(None)` at the end.
+        ///
+        /// Cancel safe: if the future is dropped before it completes, no data is lost.
+        pub async fn read_at_most(
+            &mut self,
+            n: usize,
+        ) -> ::std::io::Result<::std::option::Option<$crate::Bytes>> {
+            self.request($crate::stream::ReadRequest::AtMost(n)).await
+        }
+
+        /// Everything until the peer closes its side, up to the maximum frame size (past it:
+        /// `InvalidData`, nothing consumed). Empty if nothing was left.
+        ///
+        /// Cancel safe: if the future is dropped before it completes, no data is lost.
+        pub async fn read_to_end(&mut self) -> ::std::io::Result<$crate::Bytes> {
+            ::std::result::Result::Ok(
+                self.request($crate::stream::ReadRequest::ToEnd)
+                    .await?
+                    .unwrap_or_default(),
+            )
+        }
+
+        /// Up to `n` bytes without consuming them, waiting for at least one. `Ok(None)` at the
+        /// end.
+        ///
+        /// Cancel safe: if the future is dropped before it completes, no data is lost.
+        pub async fn peek(
+            &mut self,
+            n: usize,
+        ) -> ::std::io::Result<::std::option::Option<$crate::Bytes>> {
+            self.request($crate::stream::ReadRequest::Peek(n)).await
+        }
+
+        /// Drops bytes up to and including the next `sep`, reading as needed: the way on
+        /// after a frame over the limit. Memory stays bounded: bytes without a separator are
+        /// dropped as they arrive. Returns the bytes dropped (at the end of the stream, what
+        /// was dropped before it).
+        ///
+        /// Cancel safe: bytes dropped before a cancellation stay dropped; nothing else is lost.
+        pub async fn discard_until(&mut self, sep: &[u8]) -> ::std::io::Result<usize> {
+            let mut dropped = 0;
+            ::std::future::poll_fn(|cx| {
+                $crate::stream::PollRead::poll_discard_until(self, cx, sep, &mut dropped)
+            })
+            .await
+        }
+
+        /// A stream of lines (see `read_line`), ending at the end of the transport;
+        /// `into_inner` gives the stream back.
+        pub fn lines(self, with_ending: bool) -> $crate::stream::Lines<Self> {
+            $crate::stream::Lines::new(self, with_ending)
+        }
+    };
+}
+
 /// The `io::Result` form of a read outcome, as the async adapters return it:
 ///
 /// | outcome | result |

@@ -42,14 +42,17 @@
 //! | frame over the limit | `Err` of kind `InvalidData` ([`ReadError::LimitExceeded`]); nothing consumed: [`ChunkedStream::discard_until`] goes on past it |
 //! | empty separator, `read_at_most(0)` | `Err` of kind `InvalidInput` |
 
-mod lines;
 mod net;
 mod stream;
 
-pub use lines::Lines;
 pub use pipe_core::stream::read_error_of;
 pub use pipe_core::{Pipe, PipeOptions, Pool, PoolConfig, PoolStats, ReadError, UNLIMITED};
 pub use stream::ChunkedStream;
+
+/// The lines of a [`ChunkedStream`] as a `futures_core::Stream`, made by
+/// [`ChunkedStream::lines`].
+pub type Lines<S> = pipe_core::stream::Lines<ChunkedStream<S>>;
+pub use pipe_core::stream::PollRead;
 
 /// The README's examples (pipe-core and pipe-tokio), compiled and run as doc tests.
 #[cfg(doctest)]

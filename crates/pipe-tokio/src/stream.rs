@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use pipe_core::stream::{ReadRequest, into_io, poll_write_vectored_all};
+use pipe_core::stream::{PollRead, ReadRequest, into_io, poll_write_vectored_all};
 use pipe_core::{Pipe, PipeOptions};
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
@@ -103,10 +103,8 @@ fn poll_transport<S: AsyncRead + Unpin>(
     }
 }
 
-impl<S: AsyncRead + Unpin> ChunkedStream<S> {
-    /// Polls for one read request; the base of every read method. See the
-    /// [crate docs](crate) for the outcome mapping.
-    pub fn poll_read_request(
+impl<S: AsyncRead + Unpin> PollRead for ChunkedStream<S> {
+    fn poll_read_request(
         &mut self,
         cx: &mut Context<'_>,
         request: ReadRequest<'_>,
@@ -117,77 +115,21 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
             .map(into_io)
     }
 
-    async fn request(&mut self, request: ReadRequest<'_>) -> io::Result<Option<Bytes>> {
-        std::future::poll_fn(|cx| self.poll_read_request(cx, request)).await
+    fn poll_discard_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        sep: &[u8],
+        dropped: &mut usize,
+    ) -> Poll<io::Result<usize>> {
+        let io = &mut self.io;
+        self.pipe
+            .poll_discard_until(cx, sep, dropped, |cx, b| poll_transport(io, cx, b))
     }
+}
 
-    /// The next line, up to and including `\n`; without the ending, `\n` or `\r\n` is
-    /// stripped. `Ok(None)` at the end of the stream.
-    ///
-    /// Cancel safe: if the future is dropped before it completes, no data is lost; the next read
-    /// sees every byte.
-    pub async fn read_line(&mut self, with_ending: bool) -> io::Result<Option<Bytes>> {
-        self.request(ReadRequest::Line { with_ending }).await
-    }
-
-    /// The next frame ending in `sep`, with or without the separator. `Ok(None)` at the end.
-    ///
-    /// Cancel safe: if the future is dropped before it completes, no data is lost.
-    pub async fn read_until(&mut self, sep: &[u8], with_sep: bool) -> io::Result<Option<Bytes>> {
-        self.request(ReadRequest::Until { sep, with_sep }).await
-    }
-
-    /// Exactly `n` bytes. `Ok(None)` if the stream ended with nothing buffered; an
-    /// `UnexpectedEof` error carrying the leftover if it ended with fewer than `n`.
-    ///
-    /// Cancel safe: if the future is dropped before it completes, no data is lost.
-    pub async fn read_exact(&mut self, n: usize) -> io::Result<Option<Bytes>> {
-        self.request(ReadRequest::Exact(n)).await
-    }
-
-    /// Between 1 and `n` bytes, as soon as any are there. `Ok(None)` at the end.
-    ///
-    /// Cancel safe: if the future is dropped before it completes, no data is lost.
-    pub async fn read_at_most(&mut self, n: usize) -> io::Result<Option<Bytes>> {
-        self.request(ReadRequest::AtMost(n)).await
-    }
-
-    /// Everything until the peer closes its side, up to the maximum frame size (past it:
-    /// `InvalidData`, nothing consumed). Empty if nothing was left.
-    ///
-    /// Cancel safe: if the future is dropped before it completes, no data is lost.
-    pub async fn read_to_end(&mut self) -> io::Result<Bytes> {
-        Ok(self.request(ReadRequest::ToEnd).await?.unwrap_or_default())
-    }
-
-    /// Up to `n` bytes without consuming them, waiting for at least one. `Ok(None)` at the end.
-    ///
-    /// Cancel safe: if the future is dropped before it completes, no data is lost.
-    pub async fn peek(&mut self, n: usize) -> io::Result<Option<Bytes>> {
-        self.request(ReadRequest::Peek(n)).await
-    }
-
-    /// Drops bytes up to and including the next `sep`, reading as needed: the way on after a
-    /// frame over the limit. Memory stays bounded: bytes without a separator are dropped as
-    /// they arrive. Returns the bytes dropped; at the end of the stream, what was dropped
-    /// before it.
-    ///
-    /// Cancel safe: bytes dropped before a cancellation stay dropped, and nothing else is lost.
-    pub async fn discard_until(&mut self, sep: &[u8]) -> io::Result<usize> {
-        let mut dropped = 0;
-        std::future::poll_fn(|cx| {
-            let io = &mut self.io;
-            self.pipe
-                .poll_discard_until(cx, sep, &mut dropped, |cx, b| poll_transport(io, cx, b))
-        })
-        .await
-    }
-
-    /// A stream of lines (see [`read_line`](ChunkedStream::read_line)), ending at the end of
-    /// the transport. [`Lines::into_inner`](crate::Lines::into_inner) gives the stream back.
-    pub fn lines(self, with_ending: bool) -> crate::Lines<S> {
-        crate::Lines::new(self, with_ending)
-    }
+/// The read methods, shared with the other runtime's adapter (`pipe_core::async_read_methods!`).
+impl<S: AsyncRead + Unpin> ChunkedStream<S> {
+    pipe_core::async_read_methods!();
 }
 
 impl<S: AsyncWrite + Unpin> ChunkedStream<S> {

@@ -34,18 +34,19 @@ fn main() {
         progress(&format!("lines/{len}"));
         line_workload(&rt, &mut report, len, total, rounds);
     }
+    progress("stream/64");
+    stream_workload(&rt, &mut report, total, rounds);
     progress("frames/resp");
     resp_workload(&rt, &mut report, total, rounds);
     progress("frame/8MiB");
     long_frame_workload(&rt, &mut report, rounds);
     progress("pool");
     pool_workload(&mut report, args.quick);
+    let loopback_total = if args.quick { 8 << 20 } else { 64 << 20 };
     progress("loopback/64");
-    loopback_workload(
-        &mut report,
-        if args.quick { 8 << 20 } else { 64 << 20 },
-        rounds,
-    );
+    loopback_workload(&mut report, loopback_total, rounds);
+    progress("loopback/64 (async-std)");
+    loopback_async_std_workload(&mut report, loopback_total, rounds);
 
     let memory = args.out.join("memory.tsv");
     match std::fs::read_to_string(&memory) {
@@ -230,6 +231,154 @@ fn kind_of(name: &str) -> Kind {
         Kind::Limit
     } else {
         Kind::Peer
+    }
+}
+
+/// 64-byte lines from an in-memory reader delivering 16 KiB per read, through the async
+/// streams of both adapters and the async peers.
+fn stream_workload(rt: &tokio::runtime::Runtime, report: &mut Report, total: usize, rounds: usize) {
+    let data = lines(64, total);
+    let d = &data[..];
+    let mut scratch = vec![0u8; PIECE];
+    let mut tokio_stream = || {
+        rt.block_on(async {
+            let mut s = ChunkedStream::new(Pieces::new(d, PIECE));
+            let mut n = 0u64;
+            while let Some(line) = s.read_line(true).await.expect("in memory") {
+                black_box(line);
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut async_std_stream = || {
+        async_std::task::block_on(async {
+            let mut s = pipe_async_std::ChunkedStream::new(Pieces::new(d, PIECE));
+            let mut n = 0u64;
+            while let Some(line) = s.read_line(true).await.expect("in memory") {
+                black_box(line);
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut tokio_batch = || {
+        rt.block_on(async {
+            let mut s = ChunkedStream::new(Pieces::new(d, PIECE));
+            let mut n = 0u64;
+            loop {
+                let k = s
+                    .read_lines_with(true, |l| {
+                        black_box(l);
+                    })
+                    .await
+                    .expect("in memory");
+                if k == 0 {
+                    break n;
+                }
+                n += k as u64;
+            }
+        })
+    };
+    let mut async_std_batch = || {
+        async_std::task::block_on(async {
+            let mut s = pipe_async_std::ChunkedStream::new(Pieces::new(d, PIECE));
+            let mut n = 0u64;
+            loop {
+                let k = s
+                    .read_lines_with(true, |l| {
+                        black_box(l);
+                    })
+                    .await
+                    .expect("in memory");
+                if k == 0 {
+                    break n;
+                }
+                n += k as u64;
+            }
+        })
+    };
+    let mut tokio_bufreader = || {
+        rt.block_on(async {
+            let mut r = tokio::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
+            let mut v = Vec::new();
+            let mut n = 0u64;
+            while r.read_until(b'\n', &mut v).await.expect("in memory") > 0 {
+                black_box(&v);
+                v.clear();
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut futures_bufreader = || {
+        async_std::task::block_on(async {
+            use futures_util::AsyncBufReadExt as _;
+            let mut r = futures_util::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
+            let mut v = Vec::new();
+            let mut n = 0u64;
+            while r.read_until(b'\n', &mut v).await.expect("in memory") > 0 {
+                black_box(&v);
+                v.clear();
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut async_std_bufreader = || {
+        async_std::task::block_on(async {
+            use async_std::io::prelude::BufReadExt as _;
+            let mut r = async_std::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
+            let mut v = Vec::new();
+            let mut n = 0u64;
+            while r.read_until(b'\n', &mut v).await.expect("in memory") > 0 {
+                black_box(&v);
+                v.clear();
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut lines_codec = || {
+        rt.block_on(async {
+            let mut f = FramedRead::with_capacity(Pieces::new(d, PIECE), LinesCodec::new(), PIECE);
+            let mut n = 0u64;
+            while let Some(line) = f.next().await {
+                black_box(line.expect("utf-8"));
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut limit = || {
+        let mut n = 0u64;
+        for piece in d.chunks(PIECE) {
+            let buf = &mut scratch[..piece.len()];
+            buf.copy_from_slice(piece);
+            n += visit_each(buf);
+        }
+        n
+    };
+    let mut impls: Vec<(&str, &mut dyn FnMut() -> u64)> = vec![
+        ("memchr + copy", &mut limit),
+        ("ChunkedStream::read_lines_with (tokio)", &mut tokio_batch),
+        (
+            "ChunkedStream::read_lines_with (async-std)",
+            &mut async_std_batch,
+        ),
+        ("ChunkedStream::read_line (tokio)", &mut tokio_stream),
+        (
+            "ChunkedStream::read_line (async-std)",
+            &mut async_std_stream,
+        ),
+        ("tokio BufReader::read_until", &mut tokio_bufreader),
+        ("futures BufReader::read_until", &mut futures_bufreader),
+        ("async-std BufReader::read_until", &mut async_std_bufreader),
+        ("FramedRead<LinesCodec>", &mut lines_codec),
+    ];
+    let times = measure(rounds, &mut impls);
+    for ((name, _), t) in impls.iter().zip(times) {
+        report.throughput("stream/64", name, kind_of(name), mib_per_s(d.len(), t));
     }
 }
 
@@ -519,6 +668,21 @@ fn loopback_workload(report: &mut Report, total: usize, rounds: usize) {
                         n += 1;
                     }
                 }
+                4 => {
+                    let mut s = ChunkedStream::new(socket);
+                    loop {
+                        let k = s
+                            .read_lines_with(true, |l| {
+                                black_box(l);
+                            })
+                            .await
+                            .expect("read");
+                        if k == 0 {
+                            break;
+                        }
+                        n += k as u64;
+                    }
+                }
                 _ => {
                     let codec = AnyDelimiterCodec::new(b"\n".to_vec(), b"\n".to_vec());
                     let mut f = FramedRead::new(socket, codec);
@@ -539,6 +703,7 @@ fn loopback_workload(report: &mut Report, total: usize, rounds: usize) {
         "tokio BufReader::read_until",
         "FramedRead<LinesCodec>",
         "FramedRead<AnyDelimiterCodec>",
+        "ChunkedStream::read_lines_with (zero-alloc)",
     ];
     // The four readers share the listener, so the rounds are interleaved here rather than by
     // `measure` (same method: one warm-up round, then the median).
@@ -556,6 +721,101 @@ fn loopback_workload(report: &mut Report, total: usize, rounds: usize) {
         t.sort();
         report.throughput(
             "loopback/64",
+            name,
+            kind_of(name),
+            mib_per_s(data.len(), t[t.len() / 2]),
+        );
+    }
+}
+
+/// 64-byte lines over loopback TCP read on async-std: a sender thread writes 16 KiB pieces.
+fn loopback_async_std_workload(report: &mut Report, total: usize, rounds: usize) {
+    let data = lines(64, total);
+    let expected = (data.len() / 64) as u64;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback");
+    let addr = listener.local_addr().expect("an address");
+    let run = |which: usize| -> u64 {
+        let payload = data.clone();
+        let sender = std::thread::spawn(move || {
+            let mut s = std::net::TcpStream::connect(addr).expect("connect");
+            for piece in payload.chunks(PIECE) {
+                s.write_all(piece).expect("send");
+            }
+        });
+        let (socket, _) = listener.accept().expect("accept");
+        let socket = async_std::net::TcpStream::from(socket);
+        let n = async_std::task::block_on(async {
+            let mut n = 0u64;
+            match which {
+                0 => {
+                    let mut s = pipe_async_std::ChunkedStream::new(socket);
+                    while let Some(line) = s.read_line(true).await.expect("read") {
+                        black_box(line);
+                        n += 1;
+                    }
+                }
+                3 => {
+                    let mut s = pipe_async_std::ChunkedStream::new(socket);
+                    loop {
+                        let k = s
+                            .read_lines_with(true, |l| {
+                                black_box(l);
+                            })
+                            .await
+                            .expect("read");
+                        if k == 0 {
+                            break;
+                        }
+                        n += k as u64;
+                    }
+                }
+                1 => {
+                    use async_std::io::prelude::BufReadExt as _;
+                    let mut r = async_std::io::BufReader::new(socket);
+                    let mut v = Vec::new();
+                    while r.read_until(b'\n', &mut v).await.expect("read") > 0 {
+                        black_box(&v);
+                        v.clear();
+                        n += 1;
+                    }
+                }
+                _ => {
+                    use futures_util::AsyncBufReadExt as _;
+                    let mut r = futures_util::io::BufReader::new(socket);
+                    let mut v = Vec::new();
+                    while r.read_until(b'\n', &mut v).await.expect("read") > 0 {
+                        black_box(&v);
+                        v.clear();
+                        n += 1;
+                    }
+                }
+            }
+            n
+        });
+        sender.join().expect("sender");
+        assert_eq!(n, expected);
+        n
+    };
+    let names = [
+        "ChunkedStream::read_line (async-std)",
+        "async-std BufReader::read_until",
+        "futures BufReader::read_until",
+        "ChunkedStream::read_lines_with (zero-alloc)",
+    ];
+    let mut times = vec![Vec::new(); names.len()];
+    for round in 0..=rounds {
+        for (i, t) in times.iter_mut().enumerate() {
+            let start = Instant::now();
+            run(i);
+            if round > 0 {
+                t.push(start.elapsed());
+            }
+        }
+    }
+    for (name, mut t) in names.iter().zip(times) {
+        t.sort();
+        report.throughput(
+            "loopback/64 (async-std)",
             name,
             kind_of(name),
             mib_per_s(data.len(), t[t.len() / 2]),

@@ -133,3 +133,24 @@ fn vectored_writes_survive_short_writes() {
         }
     });
 }
+
+#[test]
+fn batch_line_reads_deliver_every_line() {
+    async_std::task::block_on(async {
+        for seed in 1..30 {
+            let pool = Pool::new(PoolConfig::default()).unwrap();
+            let data = lines(seed, 200);
+            let mut s = stream(data.clone(), None, seed, &pool);
+            let mut got = Vec::new();
+            while s
+                .read_lines_with(true, |l| got.extend_from_slice(l))
+                .await
+                .unwrap()
+                > 0
+            {}
+            assert_eq!(got, data, "seed {seed}");
+            drop(s);
+            assert_eq!(pool.stats().outstanding_chunks, 0);
+        }
+    });
+}

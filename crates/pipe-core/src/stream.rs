@@ -163,6 +163,30 @@ impl Pipe {
 }
 
 impl Pipe {
+    /// Calls `f` with every complete line buffered, filling from the transport until there is
+    /// at least one: the async form of [`Pipe::read_lines_with`]. Ready with the number of
+    /// lines, `Ok(0)` at the clean end, or the outcome as an `io::Error` (see [`into_io`]).
+    /// Lines handed to `f` are consumed in the same poll, so dropping the caller between polls
+    /// loses nothing.
+    pub fn poll_lines_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        with_ending: bool,
+        f: &mut dyn FnMut(&[u8]),
+        mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        let request = ReadRequest::Line { with_ending };
+        loop {
+            match self.read_lines_with(with_ending, &mut *f) {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                Err(ReadError::NeedMore) => {}
+                Err(e) => return Poll::Ready(into_io(Err(e)).map(|_| 0)),
+            }
+            let budget = self.fill_budget(request);
+            ready!(self.poll_fill(cx, budget, &mut read));
+        }
+    }
+
     /// Drops bytes up to and including the next `sep`, filling from the transport as needed;
     /// the async form of [`Pipe::discard_until`]. `dropped` accumulates what was dropped, so a
     /// caller polled again after `Pending` (or re-created after a cancellation) keeps count.
@@ -274,6 +298,15 @@ pub trait PollRead {
         request: ReadRequest<'_>,
     ) -> Poll<io::Result<Option<Bytes>>>;
 
+    /// Polls handing every complete buffered line to `f`: [`Pipe::poll_lines_with`] on the
+    /// transport.
+    fn poll_lines_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        with_ending: bool,
+        f: &mut dyn FnMut(&[u8]),
+    ) -> Poll<io::Result<usize>>;
+
     /// Polls dropping bytes through `sep`: [`Pipe::poll_discard_until`] on the transport.
     fn poll_discard_until(
         &mut self,
@@ -348,6 +381,23 @@ macro_rules! async_read_methods {
         ) -> ::std::io::Result<::std::option::Option<$crate::Bytes>> {
             self.request($crate::stream::ReadRequest::Line { with_ending })
                 .await
+        }
+
+        /// Calls `f` with every complete line buffered, waiting until there is at least one:
+        /// the zero-allocation form for hot loops (lines are lent from pooled memory). Returns
+        /// how many lines `f` saw; `Ok(0)` at the end of the stream.
+        ///
+        /// Cancel safe: lines are handed to `f` and consumed within one poll, so dropping the
+        /// future loses nothing.
+        pub async fn read_lines_with(
+            &mut self,
+            with_ending: bool,
+            mut f: impl FnMut(&[u8]),
+        ) -> ::std::io::Result<usize> {
+            ::std::future::poll_fn(|cx| {
+                $crate::stream::PollRead::poll_lines_with(self, cx, with_ending, &mut f)
+            })
+            .await
         }
 
         /// The next frame ending in `sep`, with or without the separator. `Ok(None)` at the

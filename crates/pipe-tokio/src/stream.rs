@@ -115,6 +115,17 @@ impl<S: AsyncRead + Unpin> PollRead for ChunkedStream<S> {
             .map(into_io)
     }
 
+    fn poll_lines_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        with_ending: bool,
+        f: &mut dyn FnMut(&[u8]),
+    ) -> Poll<io::Result<usize>> {
+        let io = &mut self.io;
+        self.pipe
+            .poll_lines_with(cx, with_ending, f, |cx, b| poll_transport(io, cx, b))
+    }
+
     fn poll_discard_until(
         &mut self,
         cx: &mut Context<'_>,

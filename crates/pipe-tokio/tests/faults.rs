@@ -181,3 +181,36 @@ async fn vectored_writes_survive_short_writes() {
         assert_eq!(t.0.written, want, "seed {seed}");
     }
 }
+
+#[tokio::test]
+async fn batch_line_reads_deliver_every_line_even_when_dropped() {
+    use futures_util::FutureExt;
+    for seed in 1..30 {
+        let pool = Pool::new(PoolConfig::default()).unwrap();
+        let data = lines(seed, 200);
+        let mut s = stream(Faulty::new(data.clone(), None, seed), &pool);
+        let mut got = Vec::new();
+        loop {
+            // Every other attempt is polled once and dropped if not ready.
+            let n = if seed % 2 == 0 {
+                match s
+                    .read_lines_with(true, |l| got.extend_from_slice(l))
+                    .now_or_never()
+                {
+                    Some(n) => n.unwrap(),
+                    None => continue,
+                }
+            } else {
+                s.read_lines_with(true, |l| got.extend_from_slice(l))
+                    .await
+                    .unwrap()
+            };
+            if n == 0 {
+                break;
+            }
+        }
+        assert_eq!(got, data, "seed {seed}");
+        drop(s);
+        assert_eq!(pool.stats().outstanding_chunks, 0);
+    }
+}

@@ -59,6 +59,7 @@ fn main() {
     report.group();
     report.compute_ratios();
     print!("{}", report.table());
+    print!("{}", targets(&report));
     std::fs::create_dir_all(&args.out).expect("the output directory");
     std::fs::write(args.out.join("bench.json"), report.json()).expect("bench.json");
     std::fs::write(args.out.join("bench.svg"), report.svg()).expect("bench.svg");
@@ -350,6 +351,18 @@ fn stream_workload(rt: &tokio::runtime::Runtime, report: &mut Report, total: usi
             n
         })
     };
+    let mut any_delimiter = || {
+        rt.block_on(async {
+            let codec = AnyDelimiterCodec::new(b"\n".to_vec(), b"\n".to_vec());
+            let mut f = FramedRead::with_capacity(Pieces::new(d, PIECE), codec, PIECE);
+            let mut n = 0u64;
+            while let Some(line) = f.next().await {
+                black_box(line.expect("in memory"));
+                n += 1;
+            }
+            n
+        })
+    };
     let mut limit = || {
         let mut n = 0u64;
         for piece in d.chunks(PIECE) {
@@ -375,6 +388,7 @@ fn stream_workload(rt: &tokio::runtime::Runtime, report: &mut Report, total: usi
         ("futures BufReader::read_until", &mut futures_bufreader),
         ("async-std BufReader::read_until", &mut async_std_bufreader),
         ("FramedRead<LinesCodec>", &mut lines_codec),
+        ("FramedRead<AnyDelimiterCodec>", &mut any_delimiter),
     ];
     let times = measure(rounds, &mut impls);
     for ((name, _), t) in impls.iter().zip(times) {
@@ -821,6 +835,89 @@ fn loopback_async_std_workload(report: &mut Report, total: usize, rounds: usize)
             mib_per_s(data.len(), t[t.len() / 2]),
         );
     }
+}
+
+/// The targets the project set itself (issue "cargo xtask bench"), each with what this run
+/// measured and whether it is met. A miss is printed, not hidden.
+fn targets(report: &Report) -> String {
+    let value = |workload: &str, implementation: &str| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.workload == workload && r.implementation == implementation)
+            .map(|r| r.value)
+    };
+    let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
+    let zero_alloc = value("lines/64", "pipe read_lines_with (zero-alloc, batch)");
+    let checks = [
+        (
+            "64 B lines, zero-alloc form vs tokio BufReader::read_until",
+            ratio(zero_alloc, value("lines/64", "tokio BufReader::read_until")),
+            1.3,
+            true,
+        ),
+        (
+            "64 B lines, zero-alloc form vs the limit",
+            ratio(zero_alloc, value("lines/64", "memchr + copy")),
+            0.7,
+            true,
+        ),
+        (
+            "64 B lines, owned Bytes form vs FramedRead<LinesCodec>",
+            ratio(
+                value("lines/64", "pipe read_line (Bytes)"),
+                value("lines/64", "FramedRead<LinesCodec>"),
+            ),
+            2.0,
+            true,
+        ),
+        (
+            "8 MiB frame: one write vs 1 KiB pieces (slowdown)",
+            ratio(
+                value("frame/8MiB", "pipe read_until, one 8 MiB write"),
+                value("frame/8MiB", "pipe read_until, 1 KiB pieces"),
+            ),
+            3.0,
+            false,
+        ),
+        (
+            "allocations per MiB, zero-alloc form",
+            value("allocs/lines64", "pipe read_lines_with (zero-alloc, batch)"),
+            0.0,
+            false,
+        ),
+        (
+            "allocations per MiB, owned form (per 16 KiB chunk: 64)",
+            value("allocs/lines64", "pipe read_line (Bytes)"),
+            64.0,
+            false,
+        ),
+        (
+            "pooled bytes per idle connection",
+            value("idle/buffer", "ChunkedStream::read_line"),
+            0.0,
+            false,
+        ),
+    ];
+    let mut out = String::from("\ntargets\n");
+    for (what, measured, bound, at_least) in checks {
+        let (verdict, shown) = match measured {
+            None => ("NOT MEASURED".to_string(), "-".to_string()),
+            Some(m) => {
+                let met = if at_least { m >= bound } else { m <= bound };
+                let sign = if at_least { ">=" } else { "<=" };
+                (
+                    format!(
+                        "{} (target {sign} {bound})",
+                        if met { "met" } else { "MISSED" }
+                    ),
+                    format!("{m:.2}"),
+                )
+            }
+        };
+        out.push_str(&format!("  {what:<58} {shown:>8}  {verdict}\n"));
+    }
+    out
 }
 
 fn merge_memory_rows(report: &mut Report, text: &str) {

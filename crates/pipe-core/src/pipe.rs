@@ -490,15 +490,21 @@ impl Pipe {
             };
         }
         let mut out = BytesMut::with_capacity(n);
-        for seg in &self.segments {
-            let data = seg.data();
-            let k = data.len().min(n - out.len());
-            out.extend_from_slice(&data[..k]);
-            if out.len() == n {
-                break;
-            }
+        for part in self.front_parts(n) {
+            out.extend_from_slice(part);
         }
         out.freeze()
+    }
+
+    /// The first `n` unread bytes (`n <= len`) as the slices of the chunks they lie in.
+    fn front_parts(&self, n: usize) -> impl Iterator<Item = &[u8]> {
+        let mut left = n;
+        self.segments.iter().map_while(move |seg| {
+            let data = seg.data();
+            let k = data.len().min(left);
+            left -= k;
+            (k > 0 || data.is_empty()).then(|| &data[..k])
+        })
     }
 
     /// Takes the first `n` unread bytes (`n <= len`) as `Bytes`.
@@ -535,15 +541,12 @@ impl Pipe {
             let head = self.segments.front_mut().expect("checked above");
             return head.lend(n, &mut self.held);
         }
-        self.scratch.clear();
-        for seg in &self.segments {
-            let data = seg.data();
-            let k = data.len().min(n - self.scratch.len());
-            self.scratch.extend_from_slice(&data[..k]);
-            if self.scratch.len() == n {
-                break;
-            }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        for part in self.front_parts(n) {
+            scratch.extend_from_slice(part);
         }
+        self.scratch = scratch;
         self.consume(n);
         &self.scratch
     }

@@ -6,9 +6,8 @@ use std::net::Shutdown;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
-use pipe_core::stream::{PollRead, ReadRequest, into_io, poll_write_vectored_all};
+use pipe_core::stream::{PollRead, PollWrite, ReadFn, WriteFn};
 use pipe_core::{Pipe, PipeOptions};
 
 /// A futures-io transport `S` whose incoming bytes are read as frames out of a pooled [`Pipe`].
@@ -91,37 +90,16 @@ fn poll_transport<S: AsyncRead + Unpin>(
 }
 
 impl<S: AsyncRead + Unpin> PollRead for ChunkedStream<S> {
-    fn poll_read_request(
-        &mut self,
-        cx: &mut Context<'_>,
-        request: ReadRequest<'_>,
-    ) -> Poll<io::Result<Option<Bytes>>> {
+    fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut ReadFn<'_>) -> R) -> R {
         let io = &mut self.io;
-        self.pipe
-            .poll_request(cx, request, |cx, buf| poll_transport(io, cx, buf))
-            .map(into_io)
+        f(&mut self.pipe, &mut |cx, buf| poll_transport(io, cx, buf))
     }
+}
 
-    fn poll_lines_with(
-        &mut self,
-        cx: &mut Context<'_>,
-        with_ending: bool,
-        f: &mut dyn FnMut(&[u8]),
-    ) -> Poll<io::Result<usize>> {
+impl<S: AsyncWrite + Unpin> PollWrite for ChunkedStream<S> {
+    fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R {
         let io = &mut self.io;
-        self.pipe
-            .poll_lines_with(cx, with_ending, f, |cx, b| poll_transport(io, cx, b))
-    }
-
-    fn poll_discard_until(
-        &mut self,
-        cx: &mut Context<'_>,
-        sep: &[u8],
-        dropped: &mut usize,
-    ) -> Poll<io::Result<usize>> {
-        let io = &mut self.io;
-        self.pipe
-            .poll_discard_until(cx, sep, dropped, |cx, b| poll_transport(io, cx, b))
+        f(&mut |cx, bufs| Pin::new(&mut *io).poll_write_vectored(cx, bufs))
     }
 }
 
@@ -131,22 +109,7 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
 }
 
 impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
-    /// Writes all of `data`, resuming after partial writes.
-    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        self.write_vectored_all(&mut [IoSlice::new(data)]).await
-    }
-
-    /// Writes every byte of `bufs` with vectored writes, resuming after partial writes; `bufs`
-    /// is advanced as bytes go out.
-    pub async fn write_vectored_all(&mut self, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
-        let io = &mut self.io;
-        std::future::poll_fn(|cx| {
-            poll_write_vectored_all(cx, &mut bufs, |cx, b| {
-                Pin::new(&mut *io).poll_write_vectored(cx, b)
-            })
-        })
-        .await
-    }
+    pipe_core::async_write_methods!();
 
     /// Flushes the transport.
     pub async fn flush(&mut self) -> io::Result<()> {

@@ -286,34 +286,92 @@ pub fn poll_write_vectored_all(
     Poll::Ready(Ok(()))
 }
 
-/// A transport and its pipe, as the async adapters wrap them: the two polls every async read
-/// is made of. Implementing it gives a type [`Lines`] and, through [`async_read_methods!`](crate::async_read_methods), the
-/// async read methods, written once for every runtime.
+/// A poll of a transport for bytes into a buffer (`Ok(0)` at the end).
+pub type ReadFn<'a> = dyn FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>> + 'a;
+
+/// A poll of a transport writing a prefix of the buffers.
+pub type WriteFn<'a> = dyn FnMut(&mut Context<'_>, &[IoSlice<'_>]) -> Poll<io::Result<usize>> + 'a;
+
+/// A transport and its pipe, as the async adapters wrap them. An adapter provides
+/// [`with_parts`](PollRead::with_parts); the polls every async read is made of come with it,
+/// and [`Lines`] and [`async_read_methods!`](crate::async_read_methods) build on them, so both
+/// runtimes share one implementation.
 pub trait PollRead {
-    /// Polls for one read request: [`Pipe::poll_request`] on the transport, mapped by
-    /// [`into_io`].
+    /// Lends the pipe and a poll of the transport to `f`.
+    fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut ReadFn<'_>) -> R) -> R;
+
+    /// Polls for one read request: [`Pipe::poll_request`] mapped by [`into_io`].
     fn poll_read_request(
         &mut self,
         cx: &mut Context<'_>,
         request: ReadRequest<'_>,
-    ) -> Poll<io::Result<Option<Bytes>>>;
+    ) -> Poll<io::Result<Option<Bytes>>> {
+        self.with_parts(|pipe, read| pipe.poll_request(cx, request, read).map(into_io))
+    }
 
-    /// Polls handing every complete buffered line to `f`: [`Pipe::poll_lines_with`] on the
-    /// transport.
+    /// Polls handing every complete buffered line to `f`: [`Pipe::poll_lines_with`].
     fn poll_lines_with(
         &mut self,
         cx: &mut Context<'_>,
         with_ending: bool,
         f: &mut dyn FnMut(&[u8]),
-    ) -> Poll<io::Result<usize>>;
+    ) -> Poll<io::Result<usize>> {
+        self.with_parts(|pipe, read| pipe.poll_lines_with(cx, with_ending, f, read))
+    }
 
-    /// Polls dropping bytes through `sep`: [`Pipe::poll_discard_until`] on the transport.
+    /// Polls dropping bytes through `sep`: [`Pipe::poll_discard_until`].
     fn poll_discard_until(
         &mut self,
         cx: &mut Context<'_>,
         sep: &[u8],
         dropped: &mut usize,
-    ) -> Poll<io::Result<usize>>;
+    ) -> Poll<io::Result<usize>> {
+        self.with_parts(|pipe, read| pipe.poll_discard_until(cx, sep, dropped, read))
+    }
+}
+
+/// The write side of a transport as the adapters wrap it: an adapter provides
+/// [`with_writer`](PollWrite::with_writer), and
+/// [`async_write_methods!`](crate::async_write_methods) gives `write_all` and
+/// `write_vectored_all`.
+pub trait PollWrite {
+    /// Lends a vectored-write poll of the transport to `f`.
+    fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R;
+
+    /// Polls writing every byte of `bufs`: [`poll_write_vectored_all`].
+    fn poll_write_all(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &mut &mut [IoSlice<'_>],
+    ) -> Poll<io::Result<()>> {
+        self.with_writer(|write| poll_write_vectored_all(cx, bufs, write))
+    }
+}
+
+/// Defines `write_all` and `write_vectored_all` on a type that implements [`PollWrite`],
+/// inside its `impl` block; shared by the adapters.
+#[macro_export]
+macro_rules! async_write_methods {
+    () => {
+        /// Writes all of `data` to the transport, resuming after partial writes.
+        pub async fn write_all(&mut self, data: &[u8]) -> ::std::io::Result<()> {
+            self.write_vectored_all(&mut [::std::io::IoSlice::new(data)])
+                .await
+        }
+
+        /// Writes every byte of `bufs` with vectored writes (one `writev` where the transport
+        /// supports it), resuming after partial writes. `bufs` is advanced as bytes go out, so
+        /// after a cancellation it holds exactly what is left to write.
+        pub async fn write_vectored_all(
+            &mut self,
+            mut bufs: &mut [::std::io::IoSlice<'_>],
+        ) -> ::std::io::Result<()> {
+            ::std::future::poll_fn(|cx| {
+                $crate::stream::PollWrite::poll_write_all(self, cx, &mut bufs)
+            })
+            .await
+        }
+    };
 }
 
 /// The lines of a stream as a `futures_core::Stream`: `Ok(line)` per line, an error for a

@@ -4,8 +4,7 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use pipe_core::stream::{PollRead, ReadRequest, into_io, poll_write_vectored_all};
+use pipe_core::stream::{PollRead, PollWrite, ReadFn, WriteFn};
 use pipe_core::{Pipe, PipeOptions};
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
@@ -104,37 +103,16 @@ fn poll_transport<S: AsyncRead + Unpin>(
 }
 
 impl<S: AsyncRead + Unpin> PollRead for ChunkedStream<S> {
-    fn poll_read_request(
-        &mut self,
-        cx: &mut Context<'_>,
-        request: ReadRequest<'_>,
-    ) -> Poll<io::Result<Option<Bytes>>> {
+    fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut ReadFn<'_>) -> R) -> R {
         let io = &mut self.io;
-        self.pipe
-            .poll_request(cx, request, |cx, buf| poll_transport(io, cx, buf))
-            .map(into_io)
+        f(&mut self.pipe, &mut |cx, buf| poll_transport(io, cx, buf))
     }
+}
 
-    fn poll_lines_with(
-        &mut self,
-        cx: &mut Context<'_>,
-        with_ending: bool,
-        f: &mut dyn FnMut(&[u8]),
-    ) -> Poll<io::Result<usize>> {
+impl<S: AsyncWrite + Unpin> PollWrite for ChunkedStream<S> {
+    fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R {
         let io = &mut self.io;
-        self.pipe
-            .poll_lines_with(cx, with_ending, f, |cx, b| poll_transport(io, cx, b))
-    }
-
-    fn poll_discard_until(
-        &mut self,
-        cx: &mut Context<'_>,
-        sep: &[u8],
-        dropped: &mut usize,
-    ) -> Poll<io::Result<usize>> {
-        let io = &mut self.io;
-        self.pipe
-            .poll_discard_until(cx, sep, dropped, |cx, b| poll_transport(io, cx, b))
+        f(&mut |cx, bufs| Pin::new(&mut *io).poll_write_vectored(cx, bufs))
     }
 }
 
@@ -144,23 +122,7 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
 }
 
 impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
-    /// Writes all of `data` to the transport, resuming after partial writes.
-    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        self.write_vectored_all(&mut [IoSlice::new(data)]).await
-    }
-
-    /// Writes every byte of `bufs` with vectored writes (one `writev` where the transport
-    /// supports it), resuming after partial writes. `bufs` is advanced as bytes go out, so after
-    /// a cancellation it holds exactly what is left to write.
-    pub async fn write_vectored_all(&mut self, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
-        let io = &mut self.io;
-        std::future::poll_fn(|cx| {
-            poll_write_vectored_all(cx, &mut bufs, |cx, b| {
-                Pin::new(&mut *io).poll_write_vectored(cx, b)
-            })
-        })
-        .await
-    }
+    pipe_core::async_write_methods!();
 
     /// Flushes the transport.
     pub async fn flush(&mut self) -> io::Result<()> {

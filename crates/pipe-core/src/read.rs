@@ -131,19 +131,20 @@ impl Pipe {
                 && let Some(head) = self.segments.front()
             {
                 let data = head.data();
+                let max_frame = self.max_frame;
                 let mut pos = 0;
-                while let Some(i) = {
-                    let window = self.max_frame.saturating_add(1).min(data.len() - pos);
-                    memchr::memchr(b'\n', &data[pos..pos + window])
-                } {
-                    let line = &data[pos..pos + i + 1];
+                for end in memchr::memchr_iter(b'\n', data) {
+                    if end - pos > max_frame {
+                        break; // over the limit: the one-at-a-time path reports it
+                    }
+                    let line = &data[pos..=end];
                     let cut = if with_ending {
                         0
                     } else {
                         ending_len(line, b"\n", true)
                     };
                     f(&line[..line.len() - cut]);
-                    pos += i + 1;
+                    pos = end + 1;
                     count += 1;
                 }
                 self.scanned += pos as u64;

@@ -1,7 +1,6 @@
 //! async-std sockets: connecting, accepting, peer addresses and read/write halves.
 
 use std::io;
-use std::net::SocketAddr;
 use std::path::Path;
 
 use async_std::net::{TcpListener, TcpStream, ToSocketAddrs};
@@ -13,26 +12,7 @@ use pipe_core::PipeOptions;
 use crate::ChunkedStream;
 
 impl ChunkedStream<TcpStream> {
-    /// Connects over TCP with `TCP_NODELAY` set.
-    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<Self> {
-        let socket = TcpStream::connect(addr).await?;
-        socket.set_nodelay(true)?;
-        Ok(ChunkedStream::new(socket))
-    }
-
-    /// Accepts the next connection from `listener`, wrapped with `options`.
-    pub async fn accept(
-        listener: &TcpListener,
-        options: PipeOptions,
-    ) -> io::Result<(Self, SocketAddr)> {
-        let (socket, addr) = listener.accept().await?;
-        Ok((ChunkedStream::with_options(socket, options), addr))
-    }
-
-    /// The address of the peer.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.get_ref().peer_addr()
-    }
+    pipe_core::tcp_methods!(TcpStream, TcpListener, ToSocketAddrs);
 
     /// Read and write halves that two tasks can own (async-std sockets are shared handles);
     /// the read half keeps the buffered bytes.

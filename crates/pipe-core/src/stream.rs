@@ -537,6 +537,36 @@ macro_rules! async_read_methods {
     };
 }
 
+/// Defines `connect`, `accept` and `peer_addr` for a chunked stream over a runtime's TCP
+/// socket type, given that type, its listener and its address trait (tokio's and async-std's
+/// spell these the same way); inside the socket type's `impl` block.
+#[macro_export]
+macro_rules! tcp_methods {
+    ($stream:ty, $listener:ty, $to_addrs:path) => {
+        /// Connects over TCP (the original's `create_connection`), with `TCP_NODELAY` set as
+        /// protocol clients want.
+        pub async fn connect(addr: impl $to_addrs) -> ::std::io::Result<Self> {
+            let socket = <$stream>::connect(addr).await?;
+            socket.set_nodelay(true)?;
+            ::std::result::Result::Ok(Self::new(socket))
+        }
+
+        /// Accepts the next connection from `listener`, wrapped with `options`.
+        pub async fn accept(
+            listener: &$listener,
+            options: $crate::PipeOptions,
+        ) -> ::std::io::Result<(Self, ::std::net::SocketAddr)> {
+            let (socket, addr) = listener.accept().await?;
+            ::std::result::Result::Ok((Self::with_options(socket, options), addr))
+        }
+
+        /// The address of the peer.
+        pub fn peer_addr(&self) -> ::std::io::Result<::std::net::SocketAddr> {
+            self.get_ref().peer_addr()
+        }
+    };
+}
+
 /// The `io::Result` form of a read outcome, as the async adapters return it:
 ///
 /// | outcome | result |

@@ -1,7 +1,6 @@
 //! Sockets: connecting, accepting, peer addresses and read/write halves.
 
 use std::io;
-use std::net::SocketAddr;
 use std::path::Path;
 
 use pipe_core::PipeOptions;
@@ -11,27 +10,7 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UnixListener, UnixStream
 use crate::ChunkedStream;
 
 impl ChunkedStream<TcpStream> {
-    /// Connects over TCP (the original's `create_connection`), with `TCP_NODELAY` set as
-    /// protocol clients want.
-    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<Self> {
-        let socket = TcpStream::connect(addr).await?;
-        socket.set_nodelay(true)?;
-        Ok(ChunkedStream::new(socket))
-    }
-
-    /// Accepts the next connection from `listener`, wrapped with `options`.
-    pub async fn accept(
-        listener: &TcpListener,
-        options: PipeOptions,
-    ) -> io::Result<(Self, SocketAddr)> {
-        let (socket, addr) = listener.accept().await?;
-        Ok((ChunkedStream::with_options(socket, options), addr))
-    }
-
-    /// The address of the peer.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.get_ref().peer_addr()
-    }
+    pipe_core::tcp_methods!(TcpStream, TcpListener, ToSocketAddrs);
 
     /// Read and write halves that two tasks can own; the read half keeps the buffered bytes.
     pub fn into_split(

@@ -9,14 +9,14 @@ use std::hint::black_box;
 use std::io::{BufRead, Read, Write};
 use std::time::{Duration, Instant};
 
+use chunkedbuffer_benches::peers::{self, PipeForm, pipe, visit_each};
 use chunkedbuffer_benches::report::{Kind, Report};
 use chunkedbuffer_benches::source::Pieces;
-use chunkedbuffer_benches::{Args, bulk_frames, lines, measure, mib_per_s, progress};
+use chunkedbuffer_benches::{Args, Impl, bulk_frames, lines, measure, mib_per_s, progress};
 use futures_util::StreamExt;
-use pipe_core::{Pipe, PipeOptions, Pool, UNLIMITED};
-use pipe_tokio::ChunkedStream;
+use pipe_core::{Pool, UNLIMITED};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt};
-use tokio_util::codec::{AnyDelimiterCodec, FramedRead, LinesCodec};
+use tokio_util::codec::{AnyDelimiterCodec, FramedRead};
 
 const PIECE: usize = 16 * 1024;
 
@@ -43,10 +43,7 @@ fn main() {
     progress("pool");
     pool_workload(&mut report, args.quick);
     let loopback_total = if args.quick { 8 << 20 } else { 64 << 20 };
-    progress("loopback/64");
-    loopback_workload(&mut report, loopback_total, rounds);
-    progress("loopback/64 (async-std)");
-    loopback_async_std_workload(&mut report, loopback_total, rounds);
+    loopback_workloads(&mut report, loopback_total, rounds);
 
     let memory = args.out.join("memory.tsv");
     match std::fs::read_to_string(&memory) {
@@ -70,13 +67,6 @@ fn main() {
     );
 }
 
-fn pipe(max_frame: usize) -> Pipe {
-    Pipe::with_options(PipeOptions {
-        max_frame,
-        ..PipeOptions::default()
-    })
-}
-
 /// Lines of `len` bytes fed in 16 KiB writes.
 fn line_workload(
     rt: &tokio::runtime::Runtime,
@@ -87,142 +77,47 @@ fn line_workload(
 ) {
     let data = lines(len, total);
     let d = &data[..];
-    let mut scratch = vec![0u8; PIECE];
-    let mut ours_ref = || {
-        let mut p = pipe(1 << 16);
-        let mut n = 0u64;
-        for piece in d.chunks(PIECE) {
-            p.write_all(piece).expect("open");
-            while let Ok(line) = p.read_line_ref(true) {
-                black_box(line);
-                n += 1;
-            }
-        }
-        n
-    };
-    let mut ours_batch = || {
-        let mut p = pipe(1 << 16);
-        let mut n = 0u64;
-        for piece in d.chunks(PIECE) {
-            p.write_all(piece).expect("open");
-            while let Ok(k) = p.read_lines_with(true, |line| {
-                black_box(line);
-            }) {
-                n += k as u64;
-            }
-        }
-        n
-    };
-    let mut ours_owned = || {
-        let mut p = pipe(1 << 16);
-        let mut n = 0u64;
-        for piece in d.chunks(PIECE) {
-            p.write_all(piece).expect("open");
-            while let Ok(line) = p.read_line(true) {
-                black_box(line);
-                n += 1;
-            }
-        }
-        n
-    };
-    let mut std_bufreader = || {
-        let mut r = std::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
-        let mut v = Vec::new();
-        let mut n = 0u64;
-        while r.read_until(b'\n', &mut v).expect("in memory") > 0 {
-            black_box(&v);
-            v.clear();
-            n += 1;
-        }
-        n
-    };
-    let mut tokio_bufreader = || {
-        rt.block_on(async {
-            let mut r = tokio::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
-            let mut v = Vec::new();
-            let mut n = 0u64;
-            while r.read_until(b'\n', &mut v).await.expect("in memory") > 0 {
-                black_box(&v);
-                v.clear();
-                n += 1;
-            }
-            n
-        })
-    };
-    let mut futures_bufreader = || {
-        rt.block_on(async {
-            use futures_util::AsyncBufReadExt as _;
-            let mut r = futures_util::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
-            let mut v = Vec::new();
-            let mut n = 0u64;
-            while r.read_until(b'\n', &mut v).await.expect("in memory") > 0 {
-                black_box(&v);
-                v.clear();
-                n += 1;
-            }
-            n
-        })
-    };
-    let mut lines_codec = || {
-        rt.block_on(async {
-            let mut f = FramedRead::with_capacity(Pieces::new(d, PIECE), LinesCodec::new(), PIECE);
-            let mut n = 0u64;
-            while let Some(line) = f.next().await {
-                black_box(line.expect("utf-8"));
-                n += 1;
-            }
-            n
-        })
-    };
-    let mut any_delimiter = || {
-        rt.block_on(async {
-            let codec = AnyDelimiterCodec::new(b"\n".to_vec(), b"\n".to_vec());
-            let mut f = FramedRead::with_capacity(Pieces::new(d, PIECE), codec, PIECE);
-            let mut n = 0u64;
-            while let Some(line) = f.next().await {
-                black_box(line.expect("in memory"));
-                n += 1;
-            }
-            n
-        })
-    };
-    let mut limit = || {
-        let mut n = 0u64;
-        for piece in d.chunks(PIECE) {
-            let buf = &mut scratch[..piece.len()];
-            buf.copy_from_slice(piece);
-            n += visit_each(buf);
-        }
-        n
-    };
-    let mut impls: Vec<(&str, &mut dyn FnMut() -> u64)> = vec![
-        ("memchr + copy", &mut limit),
-        ("pipe read_lines_with (zero-alloc, batch)", &mut ours_batch),
-        ("pipe read_line_ref (zero-alloc)", &mut ours_ref),
-        ("pipe read_line (Bytes)", &mut ours_owned),
-        ("std BufReader::read_until", &mut std_bufreader),
-        ("tokio BufReader::read_until", &mut tokio_bufreader),
-        ("futures BufReader::read_until", &mut futures_bufreader),
-        ("FramedRead<LinesCodec>", &mut lines_codec),
-        ("FramedRead<AnyDelimiterCodec>", &mut any_delimiter),
+    let src = || Pieces::new(d, PIECE);
+    let mut impls: Vec<Impl> = vec![
+        ("memchr + copy", Box::new(|| peers::limit(d, PIECE))),
+        (
+            "pipe read_lines_with (zero-alloc, batch)",
+            Box::new(|| peers::pipe_lines(d, PIECE, PipeForm::Batch)),
+        ),
+        (
+            "pipe read_line_ref (zero-alloc)",
+            Box::new(|| peers::pipe_lines(d, PIECE, PipeForm::Lent)),
+        ),
+        (
+            "pipe read_line (Bytes)",
+            Box::new(|| peers::pipe_lines(d, PIECE, PipeForm::Owned)),
+        ),
+        (
+            "std BufReader::read_until",
+            Box::new(|| peers::std_read_until(src(), PIECE)),
+        ),
+        (
+            "tokio BufReader::read_until",
+            Box::new(|| rt.block_on(peers::tokio_read_until(src(), PIECE))),
+        ),
+        (
+            "futures BufReader::read_until",
+            Box::new(|| rt.block_on(peers::futures_read_until(src(), PIECE))),
+        ),
+        (
+            "FramedRead<LinesCodec>",
+            Box::new(|| rt.block_on(peers::lines_codec(src(), PIECE))),
+        ),
+        (
+            "FramedRead<AnyDelimiterCodec>",
+            Box::new(|| rt.block_on(peers::any_delimiter(src(), PIECE))),
+        ),
     ];
     let times = measure(rounds, &mut impls);
     let workload = format!("lines/{len}");
     for ((name, _), t) in impls.iter().zip(times) {
         report.throughput(&workload, name, kind_of(name), mib_per_s(d.len(), t));
     }
-}
-
-/// The limit's search: every `\n` found, one `memchr` pass over the bytes. Each position is
-/// handed to `black_box`, as a parser must visit each delimiter (a bare `count()` would let
-/// memchr count matches without finding them one by one).
-fn visit_each(buf: &[u8]) -> u64 {
-    let mut n = 0;
-    for i in memchr::memchr_iter(b'\n', buf) {
-        black_box(i);
-        n += 1;
-    }
-    n
 }
 
 fn kind_of(name: &str) -> Kind {
@@ -240,155 +135,45 @@ fn kind_of(name: &str) -> Kind {
 fn stream_workload(rt: &tokio::runtime::Runtime, report: &mut Report, total: usize, rounds: usize) {
     let data = lines(64, total);
     let d = &data[..];
-    let mut scratch = vec![0u8; PIECE];
-    let mut tokio_stream = || {
-        rt.block_on(async {
-            let mut s = ChunkedStream::new(Pieces::new(d, PIECE));
-            let mut n = 0u64;
-            while let Some(line) = s.read_line(true).await.expect("in memory") {
-                black_box(line);
-                n += 1;
-            }
-            n
-        })
-    };
-    let mut async_std_stream = || {
-        async_std::task::block_on(async {
-            let mut s = pipe_async_std::ChunkedStream::new(Pieces::new(d, PIECE));
-            let mut n = 0u64;
-            while let Some(line) = s.read_line(true).await.expect("in memory") {
-                black_box(line);
-                n += 1;
-            }
-            n
-        })
-    };
-    let mut tokio_batch = || {
-        rt.block_on(async {
-            let mut s = ChunkedStream::new(Pieces::new(d, PIECE));
-            let mut n = 0u64;
-            loop {
-                let k = s
-                    .read_lines_with(true, |l| {
-                        black_box(l);
-                    })
-                    .await
-                    .expect("in memory");
-                if k == 0 {
-                    break n;
-                }
-                n += k as u64;
-            }
-        })
-    };
-    let mut async_std_batch = || {
-        async_std::task::block_on(async {
-            let mut s = pipe_async_std::ChunkedStream::new(Pieces::new(d, PIECE));
-            let mut n = 0u64;
-            loop {
-                let k = s
-                    .read_lines_with(true, |l| {
-                        black_box(l);
-                    })
-                    .await
-                    .expect("in memory");
-                if k == 0 {
-                    break n;
-                }
-                n += k as u64;
-            }
-        })
-    };
-    let mut tokio_bufreader = || {
-        rt.block_on(async {
-            let mut r = tokio::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
-            let mut v = Vec::new();
-            let mut n = 0u64;
-            while r.read_until(b'\n', &mut v).await.expect("in memory") > 0 {
-                black_box(&v);
-                v.clear();
-                n += 1;
-            }
-            n
-        })
-    };
-    let mut futures_bufreader = || {
-        async_std::task::block_on(async {
-            use futures_util::AsyncBufReadExt as _;
-            let mut r = futures_util::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
-            let mut v = Vec::new();
-            let mut n = 0u64;
-            while r.read_until(b'\n', &mut v).await.expect("in memory") > 0 {
-                black_box(&v);
-                v.clear();
-                n += 1;
-            }
-            n
-        })
-    };
-    let mut async_std_bufreader = || {
-        async_std::task::block_on(async {
-            use async_std::io::prelude::BufReadExt as _;
-            let mut r = async_std::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
-            let mut v = Vec::new();
-            let mut n = 0u64;
-            while r.read_until(b'\n', &mut v).await.expect("in memory") > 0 {
-                black_box(&v);
-                v.clear();
-                n += 1;
-            }
-            n
-        })
-    };
-    let mut lines_codec = || {
-        rt.block_on(async {
-            let mut f = FramedRead::with_capacity(Pieces::new(d, PIECE), LinesCodec::new(), PIECE);
-            let mut n = 0u64;
-            while let Some(line) = f.next().await {
-                black_box(line.expect("utf-8"));
-                n += 1;
-            }
-            n
-        })
-    };
-    let mut any_delimiter = || {
-        rt.block_on(async {
-            let codec = AnyDelimiterCodec::new(b"\n".to_vec(), b"\n".to_vec());
-            let mut f = FramedRead::with_capacity(Pieces::new(d, PIECE), codec, PIECE);
-            let mut n = 0u64;
-            while let Some(line) = f.next().await {
-                black_box(line.expect("in memory"));
-                n += 1;
-            }
-            n
-        })
-    };
-    let mut limit = || {
-        let mut n = 0u64;
-        for piece in d.chunks(PIECE) {
-            let buf = &mut scratch[..piece.len()];
-            buf.copy_from_slice(piece);
-            n += visit_each(buf);
-        }
-        n
-    };
-    let mut impls: Vec<(&str, &mut dyn FnMut() -> u64)> = vec![
-        ("memchr + copy", &mut limit),
-        ("ChunkedStream::read_lines_with (tokio)", &mut tokio_batch),
+    let src = || Pieces::new(d, PIECE);
+    let mut impls: Vec<Impl> = vec![
+        ("memchr + copy", Box::new(|| peers::limit(d, PIECE))),
+        (
+            "ChunkedStream::read_lines_with (tokio)",
+            Box::new(|| rt.block_on(peers::tokio_stream_batch(src()))),
+        ),
         (
             "ChunkedStream::read_lines_with (async-std)",
-            &mut async_std_batch,
+            Box::new(|| async_std::task::block_on(peers::async_std_stream_batch(src()))),
         ),
-        ("ChunkedStream::read_line (tokio)", &mut tokio_stream),
+        (
+            "ChunkedStream::read_line (tokio)",
+            Box::new(|| rt.block_on(peers::tokio_stream_lines(src()))),
+        ),
         (
             "ChunkedStream::read_line (async-std)",
-            &mut async_std_stream,
+            Box::new(|| async_std::task::block_on(peers::async_std_stream_lines(src()))),
         ),
-        ("tokio BufReader::read_until", &mut tokio_bufreader),
-        ("futures BufReader::read_until", &mut futures_bufreader),
-        ("async-std BufReader::read_until", &mut async_std_bufreader),
-        ("FramedRead<LinesCodec>", &mut lines_codec),
-        ("FramedRead<AnyDelimiterCodec>", &mut any_delimiter),
+        (
+            "tokio BufReader::read_until",
+            Box::new(|| rt.block_on(peers::tokio_read_until(src(), PIECE))),
+        ),
+        (
+            "futures BufReader::read_until",
+            Box::new(|| async_std::task::block_on(peers::futures_read_until(src(), PIECE))),
+        ),
+        (
+            "async-std BufReader::read_until",
+            Box::new(|| async_std::task::block_on(peers::async_std_read_until(src(), PIECE))),
+        ),
+        (
+            "FramedRead<LinesCodec>",
+            Box::new(|| rt.block_on(peers::lines_codec(src(), PIECE))),
+        ),
+        (
+            "FramedRead<AnyDelimiterCodec>",
+            Box::new(|| rt.block_on(peers::any_delimiter(src(), PIECE))),
+        ),
     ];
     let times = measure(rounds, &mut impls);
     for ((name, _), t) in impls.iter().zip(times) {
@@ -496,14 +281,23 @@ fn resp_workload(rt: &tokio::runtime::Runtime, report: &mut Report, total: usize
         }
         n
     };
-    let mut impls: Vec<(&str, &mut dyn FnMut() -> u64)> = vec![
-        ("memchr + copy", &mut limit),
-        ("pipe read_line_ref + read_exact_ref", &mut ours_ref),
-        ("pipe read_line + read_exact (Bytes)", &mut ours_owned),
-        ("std BufReader read_until + read_exact", &mut std_bufreader),
+    let mut impls: Vec<Impl> = vec![
+        ("memchr + copy", Box::new(&mut limit)),
+        (
+            "pipe read_line_ref + read_exact_ref",
+            Box::new(&mut ours_ref),
+        ),
+        (
+            "pipe read_line + read_exact (Bytes)",
+            Box::new(&mut ours_owned),
+        ),
+        (
+            "std BufReader read_until + read_exact",
+            Box::new(&mut std_bufreader),
+        ),
         (
             "tokio BufReader read_until + read_exact",
-            &mut tokio_bufreader,
+            Box::new(&mut tokio_bufreader),
         ),
     ];
     let times = measure(rounds, &mut impls);
@@ -558,17 +352,17 @@ fn long_frame_workload(rt: &tokio::runtime::Runtime, report: &mut Report, rounds
         }
         n
     };
-    let mut impls: Vec<(&str, &mut dyn FnMut() -> u64)> = vec![
-        ("memchr + copy", &mut limit),
-        ("pipe read_until, 1 KiB pieces", &mut pieces),
-        ("pipe read_until, one 8 MiB write", &mut one_piece),
+    let mut impls: Vec<Impl> = vec![
+        ("memchr + copy", Box::new(&mut limit)),
+        ("pipe read_until, 1 KiB pieces", Box::new(&mut pieces)),
+        ("pipe read_until, one 8 MiB write", Box::new(&mut one_piece)),
         (
             "tokio BufReader::read_until, 1 KiB pieces",
-            &mut tokio_bufreader,
+            Box::new(&mut tokio_bufreader),
         ),
         (
             "FramedRead<AnyDelimiterCodec>, 1 KiB pieces",
-            &mut any_delimiter,
+            Box::new(&mut any_delimiter),
         ),
     ];
     let times = measure(rounds, &mut impls);
@@ -629,212 +423,97 @@ fn pool_workload(report: &mut Report, quick: bool) {
     }
 }
 
-/// 64-byte lines over a loopback TCP connection: a sender thread writes 16 KiB pieces, the
-/// receiver reads lines on a current-thread tokio runtime.
-fn loopback_workload(report: &mut Report, total: usize, rounds: usize) {
+/// A reader of one loopback connection, returning the lines it saw.
+type Reader<'a> = (&'a str, &'a dyn Fn(std::net::TcpStream) -> u64);
+
+/// 64-byte lines over a loopback TCP connection: for each reader a sender thread connects and
+/// writes 16 KiB pieces; the readers are interleaved round by round (one warm-up round, then the
+/// median), each timed from its accepted connection to the end of the stream.
+fn loopback(report: &mut Report, workload: &str, total: usize, rounds: usize, readers: &[Reader]) {
     let data = lines(64, total);
     let expected = (data.len() / 64) as u64;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback");
     let addr = listener.local_addr().expect("an address");
+    let mut times = vec![Vec::new(); readers.len()];
+    for round in 0..=rounds {
+        for ((_, read), t) in readers.iter().zip(times.iter_mut()) {
+            let payload = data.clone();
+            let sender = std::thread::spawn(move || {
+                let mut s = std::net::TcpStream::connect(addr).expect("connect");
+                for piece in payload.chunks(PIECE) {
+                    s.write_all(piece).expect("send");
+                }
+            });
+            let (socket, _) = listener.accept().expect("accept");
+            let start = Instant::now();
+            let n = read(socket);
+            let elapsed = start.elapsed();
+            sender.join().expect("sender");
+            assert_eq!(n, expected);
+            if round > 0 {
+                t.push(elapsed);
+            }
+        }
+    }
+    for ((name, _), mut t) in readers.iter().zip(times) {
+        t.sort();
+        let median = t[t.len() / 2];
+        report.throughput(workload, name, kind_of(name), mib_per_s(data.len(), median));
+    }
+}
+
+/// The loopback rows on tokio (a current-thread runtime) and on async-std.
+fn loopback_workloads(report: &mut Report, total: usize, rounds: usize) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
-    // One connection per measurement; the sender runs on its own thread.
-    let connect = |data: &[u8]| {
-        let data = data.to_vec();
-        let sender = std::thread::spawn(move || {
-            let mut s = std::net::TcpStream::connect(addr).expect("connect");
-            for piece in data.chunks(PIECE) {
-                s.write_all(piece).expect("send");
-            }
-        });
-        let (socket, _) = listener.accept().expect("accept");
+    let on_tokio = |socket: std::net::TcpStream| {
         socket.set_nonblocking(true).expect("non-blocking");
-        (socket, sender)
+        tokio::net::TcpStream::from_std(socket).expect("a tokio socket")
     };
-    let run = |which: usize| -> u64 {
-        let (socket, sender) = connect(&data);
-        let n = rt.block_on(async {
-            let socket = tokio::net::TcpStream::from_std(socket).expect("tokio socket");
-            let mut n = 0u64;
-            match which {
-                0 => {
-                    let mut s = ChunkedStream::new(socket);
-                    while let Some(line) = s.read_line(true).await.expect("read") {
-                        black_box(line);
-                        n += 1;
-                    }
-                }
-                1 => {
-                    let mut r = tokio::io::BufReader::new(socket);
-                    let mut v = Vec::new();
-                    while r.read_until(b'\n', &mut v).await.expect("read") > 0 {
-                        black_box(&v);
-                        v.clear();
-                        n += 1;
-                    }
-                }
-                2 => {
-                    let mut f = FramedRead::new(socket, LinesCodec::new());
-                    while let Some(line) = f.next().await {
-                        black_box(line.expect("read"));
-                        n += 1;
-                    }
-                }
-                4 => {
-                    let mut s = ChunkedStream::new(socket);
-                    loop {
-                        let k = s
-                            .read_lines_with(true, |l| {
-                                black_box(l);
-                            })
-                            .await
-                            .expect("read");
-                        if k == 0 {
-                            break;
-                        }
-                        n += k as u64;
-                    }
-                }
-                _ => {
-                    let codec = AnyDelimiterCodec::new(b"\n".to_vec(), b"\n".to_vec());
-                    let mut f = FramedRead::new(socket, codec);
-                    while let Some(line) = f.next().await {
-                        black_box(line.expect("read"));
-                        n += 1;
-                    }
-                }
-            }
-            n
-        });
-        sender.join().expect("sender");
-        assert_eq!(n, expected);
-        n
-    };
-    let names = [
-        "ChunkedStream::read_line (Bytes)",
-        "tokio BufReader::read_until",
-        "FramedRead<LinesCodec>",
-        "FramedRead<AnyDelimiterCodec>",
-        "ChunkedStream::read_lines_with (zero-alloc)",
+    let tokio_readers: [Reader; 5] = [
+        ("ChunkedStream::read_line (Bytes)", &|s| {
+            rt.block_on(async { peers::tokio_stream_lines(on_tokio(s)).await })
+        }),
+        ("ChunkedStream::read_lines_with (zero-alloc)", &|s| {
+            rt.block_on(async { peers::tokio_stream_batch(on_tokio(s)).await })
+        }),
+        ("tokio BufReader::read_until", &|s| {
+            rt.block_on(async { peers::tokio_read_until(on_tokio(s), 8192).await })
+        }),
+        ("FramedRead<LinesCodec>", &|s| {
+            rt.block_on(async { peers::lines_codec(on_tokio(s), 8192).await })
+        }),
+        ("FramedRead<AnyDelimiterCodec>", &|s| {
+            rt.block_on(async { peers::any_delimiter(on_tokio(s), 8192).await })
+        }),
     ];
-    // The four readers share the listener, so the rounds are interleaved here rather than by
-    // `measure` (same method: one warm-up round, then the median).
-    let mut times = vec![Vec::new(); names.len()];
-    for round in 0..=rounds {
-        for (i, t) in times.iter_mut().enumerate() {
-            let start = Instant::now();
-            run(i);
-            if round > 0 {
-                t.push(start.elapsed());
-            }
-        }
-    }
-    for (name, mut t) in names.iter().zip(times) {
-        t.sort();
-        report.throughput(
-            "loopback/64",
-            name,
-            kind_of(name),
-            mib_per_s(data.len(), t[t.len() / 2]),
-        );
-    }
-}
-
-/// 64-byte lines over loopback TCP read on async-std: a sender thread writes 16 KiB pieces.
-fn loopback_async_std_workload(report: &mut Report, total: usize, rounds: usize) {
-    let data = lines(64, total);
-    let expected = (data.len() / 64) as u64;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback");
-    let addr = listener.local_addr().expect("an address");
-    let run = |which: usize| -> u64 {
-        let payload = data.clone();
-        let sender = std::thread::spawn(move || {
-            let mut s = std::net::TcpStream::connect(addr).expect("connect");
-            for piece in payload.chunks(PIECE) {
-                s.write_all(piece).expect("send");
-            }
-        });
-        let (socket, _) = listener.accept().expect("accept");
-        let socket = async_std::net::TcpStream::from(socket);
-        let n = async_std::task::block_on(async {
-            let mut n = 0u64;
-            match which {
-                0 => {
-                    let mut s = pipe_async_std::ChunkedStream::new(socket);
-                    while let Some(line) = s.read_line(true).await.expect("read") {
-                        black_box(line);
-                        n += 1;
-                    }
-                }
-                3 => {
-                    let mut s = pipe_async_std::ChunkedStream::new(socket);
-                    loop {
-                        let k = s
-                            .read_lines_with(true, |l| {
-                                black_box(l);
-                            })
-                            .await
-                            .expect("read");
-                        if k == 0 {
-                            break;
-                        }
-                        n += k as u64;
-                    }
-                }
-                1 => {
-                    use async_std::io::prelude::BufReadExt as _;
-                    let mut r = async_std::io::BufReader::new(socket);
-                    let mut v = Vec::new();
-                    while r.read_until(b'\n', &mut v).await.expect("read") > 0 {
-                        black_box(&v);
-                        v.clear();
-                        n += 1;
-                    }
-                }
-                _ => {
-                    use futures_util::AsyncBufReadExt as _;
-                    let mut r = futures_util::io::BufReader::new(socket);
-                    let mut v = Vec::new();
-                    while r.read_until(b'\n', &mut v).await.expect("read") > 0 {
-                        black_box(&v);
-                        v.clear();
-                        n += 1;
-                    }
-                }
-            }
-            n
-        });
-        sender.join().expect("sender");
-        assert_eq!(n, expected);
-        n
-    };
-    let names = [
-        "ChunkedStream::read_line (async-std)",
-        "async-std BufReader::read_until",
-        "futures BufReader::read_until",
-        "ChunkedStream::read_lines_with (zero-alloc)",
+    progress("loopback/64");
+    loopback(report, "loopback/64", total, rounds, &tokio_readers);
+    let on_async_std = async_std::net::TcpStream::from;
+    let async_std_readers: [Reader; 4] = [
+        ("ChunkedStream::read_line (async-std)", &|s| {
+            async_std::task::block_on(peers::async_std_stream_lines(on_async_std(s)))
+        }),
+        ("ChunkedStream::read_lines_with (zero-alloc)", &|s| {
+            async_std::task::block_on(peers::async_std_stream_batch(on_async_std(s)))
+        }),
+        ("async-std BufReader::read_until", &|s| {
+            async_std::task::block_on(peers::async_std_read_until(on_async_std(s), 8192))
+        }),
+        ("futures BufReader::read_until", &|s| {
+            async_std::task::block_on(peers::futures_read_until(on_async_std(s), 8192))
+        }),
     ];
-    let mut times = vec![Vec::new(); names.len()];
-    for round in 0..=rounds {
-        for (i, t) in times.iter_mut().enumerate() {
-            let start = Instant::now();
-            run(i);
-            if round > 0 {
-                t.push(start.elapsed());
-            }
-        }
-    }
-    for (name, mut t) in names.iter().zip(times) {
-        t.sort();
-        report.throughput(
-            "loopback/64 (async-std)",
-            name,
-            kind_of(name),
-            mib_per_s(data.len(), t[t.len() / 2]),
-        );
-    }
+    progress("loopback/64 (async-std)");
+    loopback(
+        report,
+        "loopback/64 (async-std)",
+        total,
+        rounds,
+        &async_std_readers,
+    );
 }
 
 /// The targets the project set itself (issue "cargo xtask bench"), each with what this run

@@ -9,18 +9,15 @@
 //! Writes `memory.tsv` in `--out` for the `compare` bench to merge into its table.
 
 use std::alloc::System;
-use std::hint::black_box;
-use std::io::BufRead;
 use std::time::Duration;
 
+use chunkedbuffer_benches::peers::{self, PipeForm};
 use chunkedbuffer_benches::source::Pieces;
 use chunkedbuffer_benches::{Args, lines, progress};
-use futures_util::StreamExt;
-use pipe_core::{Pipe, PipeOptions, Pool, PoolConfig};
+use pipe_core::{PipeOptions, Pool, PoolConfig};
 use pipe_tokio::ChunkedStream;
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 use tokio::io::AsyncBufReadExt;
-use tokio_util::codec::{AnyDelimiterCodec, FramedRead, LinesCodec};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -97,101 +94,57 @@ fn allocation_rows(rt: &tokio::runtime::Runtime, rows: &mut Vec<Row>) {
         let c = allocations();
         ((c - b) as f64 - (b - a) as f64).max(0.0) / mib
     };
-    let mut measured: Vec<(&'static str, &'static str, f64)> = Vec::new();
-    measured.push((
-        "pipe read_line_ref (zero-alloc)",
-        "ours",
-        per_mib(&mut |d| {
-            let mut p = Pipe::new();
-            for piece in d.chunks(PIECE) {
-                p.write_all(piece).expect("open");
-                while let Ok(line) = p.read_line_ref(true) {
-                    black_box(line);
-                }
-            }
-        }),
-    ));
-    measured.push((
-        "pipe read_lines_with (zero-alloc, batch)",
-        "ours",
-        per_mib(&mut |d| {
-            let mut p = Pipe::new();
-            for piece in d.chunks(PIECE) {
-                p.write_all(piece).expect("open");
-                while p
-                    .read_lines_with(true, |line| {
-                        black_box(line);
-                    })
-                    .is_ok()
-                {}
-            }
-        }),
-    ));
-    measured.push((
-        "pipe read_line (Bytes)",
-        "ours",
-        per_mib(&mut |d| {
-            let mut p = Pipe::new();
-            for piece in d.chunks(PIECE) {
-                p.write_all(piece).expect("open");
-                while let Ok(line) = p.read_line(true) {
-                    black_box(line);
-                }
-            }
-        }),
-    ));
-    measured.push((
-        "std BufReader::read_until",
-        "peer",
-        per_mib(&mut |d| {
-            let mut r = std::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
-            let mut v = Vec::new();
-            while r.read_until(b'\n', &mut v).expect("in memory") > 0 {
-                black_box(&v);
-                v.clear();
-            }
-        }),
-    ));
-    measured.push((
-        "tokio BufReader::read_until",
-        "peer",
-        per_mib(&mut |d| {
-            rt.block_on(async {
-                let mut r = tokio::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
-                let mut v = Vec::new();
-                while r.read_until(b'\n', &mut v).await.expect("in memory") > 0 {
-                    black_box(&v);
-                    v.clear();
-                }
-            })
-        }),
-    ));
-    measured.push((
-        "FramedRead<LinesCodec>",
-        "peer",
-        per_mib(&mut |d| {
-            rt.block_on(async {
-                let mut f =
-                    FramedRead::with_capacity(Pieces::new(d, PIECE), LinesCodec::new(), PIECE);
-                while let Some(l) = f.next().await {
-                    black_box(l.expect("utf-8"));
-                }
-            })
-        }),
-    ));
-    measured.push((
-        "FramedRead<AnyDelimiterCodec>",
-        "peer",
-        per_mib(&mut |d| {
-            rt.block_on(async {
-                let codec = AnyDelimiterCodec::new(b"\n".to_vec(), b"\n".to_vec());
-                let mut f = FramedRead::with_capacity(Pieces::new(d, PIECE), codec, PIECE);
-                while let Some(l) = f.next().await {
-                    black_box(l.expect("in memory"));
-                }
-            })
-        }),
-    ));
+    let measured: Vec<(&'static str, &'static str, f64)> = vec![
+        (
+            "pipe read_line_ref (zero-alloc)",
+            "ours",
+            per_mib(&mut |d| {
+                peers::pipe_lines(d, PIECE, PipeForm::Lent);
+            }),
+        ),
+        (
+            "pipe read_lines_with (zero-alloc, batch)",
+            "ours",
+            per_mib(&mut |d| {
+                peers::pipe_lines(d, PIECE, PipeForm::Batch);
+            }),
+        ),
+        (
+            "pipe read_line (Bytes)",
+            "ours",
+            per_mib(&mut |d| {
+                peers::pipe_lines(d, PIECE, PipeForm::Owned);
+            }),
+        ),
+        (
+            "std BufReader::read_until",
+            "peer",
+            per_mib(&mut |d| {
+                peers::std_read_until(Pieces::new(d, PIECE), PIECE);
+            }),
+        ),
+        (
+            "tokio BufReader::read_until",
+            "peer",
+            per_mib(&mut |d| {
+                rt.block_on(peers::tokio_read_until(Pieces::new(d, PIECE), PIECE));
+            }),
+        ),
+        (
+            "FramedRead<LinesCodec>",
+            "peer",
+            per_mib(&mut |d| {
+                rt.block_on(peers::lines_codec(Pieces::new(d, PIECE), PIECE));
+            }),
+        ),
+        (
+            "FramedRead<AnyDelimiterCodec>",
+            "peer",
+            per_mib(&mut |d| {
+                rt.block_on(peers::any_delimiter(Pieces::new(d, PIECE), PIECE));
+            }),
+        ),
+    ];
     for (name, kind, value) in measured {
         rows.push(Row {
             workload: "allocs/lines64",

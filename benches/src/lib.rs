@@ -7,6 +7,7 @@
 //! median of the rounds. Ratios between rows are what to read: absolute times move with the
 //! machine.
 
+pub mod peers;
 pub mod report;
 pub mod source;
 
@@ -40,10 +41,13 @@ pub fn bulk_frames(total: usize) -> (Vec<u8>, usize) {
     (out, count)
 }
 
+/// One implementation of a workload: its name and a run that returns a checksum.
+pub type Impl<'a> = (&'a str, Box<dyn FnMut() -> u64 + 'a>);
+
 /// Runs each implementation `rounds` times, round-robin after a warm-up round, and returns the
 /// median duration of each. Each closure returns a checksum (frames seen) that must not change
 /// between rounds: a wrong implementation fails the run instead of reporting a number.
-pub fn measure(rounds: usize, impls: &mut [(&str, &mut dyn FnMut() -> u64)]) -> Vec<Duration> {
+pub fn measure(rounds: usize, impls: &mut [Impl<'_>]) -> Vec<Duration> {
     let expected: Vec<u64> = impls.iter_mut().map(|(_, f)| f()).collect();
     let mut times = vec![Vec::with_capacity(rounds); impls.len()];
     for _ in 0..rounds {

@@ -1,0 +1,215 @@
+//! The readers the workloads run, each written once as a function generic over its input, so the
+//! in-memory and loopback rows run the very same code. Each returns the number of lines seen.
+
+use std::hint::black_box;
+
+use futures_util::StreamExt;
+use pipe_core::{Pipe, PipeOptions};
+use tokio_util::codec::{AnyDelimiterCodec, FramedRead, LinesCodec};
+
+/// The limit's search: every `\n` found, one `memchr` pass over the bytes. Each position is
+/// handed to `black_box`, as a parser must visit each delimiter (a bare `count()` would let
+/// memchr count matches without finding them one by one).
+pub fn visit_each(buf: &[u8]) -> u64 {
+    let mut n = 0;
+    for i in memchr::memchr_iter(b'\n', buf) {
+        black_box(i);
+        n += 1;
+    }
+    n
+}
+
+/// The limit row: each piece copied once into a buffer and searched once.
+pub fn limit(data: &[u8], piece: usize) -> u64 {
+    let mut scratch = vec![0u8; piece];
+    let mut n = 0;
+    for part in data.chunks(piece) {
+        let buf = &mut scratch[..part.len()];
+        buf.copy_from_slice(part);
+        n += visit_each(buf);
+    }
+    n
+}
+
+/// A pipe with the given maximum frame size and default chunks.
+pub fn pipe(max_frame: usize) -> Pipe {
+    Pipe::with_options(PipeOptions {
+        max_frame,
+        ..PipeOptions::default()
+    })
+}
+
+/// Which line read of the synchronous pipe to run.
+#[derive(Clone, Copy, Debug)]
+pub enum PipeForm {
+    /// `read_line_ref`, one call per line.
+    Lent,
+    /// `read_lines_with`, every buffered line per call.
+    Batch,
+    /// `read_line`, owned `Bytes`.
+    Owned,
+}
+
+/// Lines through a pipe fed `piece` bytes at a time.
+pub fn pipe_lines(data: &[u8], piece: usize, form: PipeForm) -> u64 {
+    let mut p = pipe(1 << 16);
+    let mut n = 0u64;
+    for part in data.chunks(piece) {
+        p.write_all(part).expect("open");
+        match form {
+            PipeForm::Lent => {
+                while let Ok(line) = p.read_line_ref(true) {
+                    black_box(line);
+                    n += 1;
+                }
+            }
+            PipeForm::Batch => {
+                while let Ok(k) = p.read_lines_with(true, |line| {
+                    black_box(line);
+                }) {
+                    n += k as u64;
+                }
+            }
+            PipeForm::Owned => {
+                while let Ok(line) = p.read_line(true) {
+                    black_box(line);
+                    n += 1;
+                }
+            }
+        }
+    }
+    n
+}
+
+/// `std::io::BufReader::read_until` into a reused `Vec`.
+pub fn std_read_until<R: std::io::Read>(reader: R, capacity: usize) -> u64 {
+    use std::io::BufRead;
+    let mut r = std::io::BufReader::with_capacity(capacity, reader);
+    let mut v = Vec::new();
+    let mut n = 0;
+    while r.read_until(b'\n', &mut v).expect("read") > 0 {
+        black_box(&v);
+        v.clear();
+        n += 1;
+    }
+    n
+}
+
+/// tokio's `BufReader::read_until` into a reused `Vec`.
+pub async fn tokio_read_until<R: tokio::io::AsyncRead + Unpin>(reader: R, capacity: usize) -> u64 {
+    use tokio::io::AsyncBufReadExt;
+    let mut r = tokio::io::BufReader::with_capacity(capacity, reader);
+    let mut v = Vec::new();
+    let mut n = 0;
+    while r.read_until(b'\n', &mut v).await.expect("read") > 0 {
+        black_box(&v);
+        v.clear();
+        n += 1;
+    }
+    n
+}
+
+/// futures' `BufReader::read_until` into a reused `Vec`.
+pub async fn futures_read_until<R: futures_io::AsyncRead + Unpin>(
+    reader: R,
+    capacity: usize,
+) -> u64 {
+    use futures_util::AsyncBufReadExt;
+    let mut r = futures_util::io::BufReader::with_capacity(capacity, reader);
+    let mut v = Vec::new();
+    let mut n = 0;
+    while r.read_until(b'\n', &mut v).await.expect("read") > 0 {
+        black_box(&v);
+        v.clear();
+        n += 1;
+    }
+    n
+}
+
+/// async-std's `BufReader::read_until` into a reused `Vec`.
+pub async fn async_std_read_until<R: futures_io::AsyncRead + Unpin>(
+    reader: R,
+    capacity: usize,
+) -> u64 {
+    use async_std::io::prelude::BufReadExt;
+    let mut r = async_std::io::BufReader::with_capacity(capacity, reader);
+    let mut v = Vec::new();
+    let mut n = 0;
+    while r.read_until(b'\n', &mut v).await.expect("read") > 0 {
+        black_box(&v);
+        v.clear();
+        n += 1;
+    }
+    n
+}
+
+/// tokio-util's `FramedRead` with `LinesCodec` (a `String` per line).
+pub async fn lines_codec<R: tokio::io::AsyncRead + Unpin>(reader: R, capacity: usize) -> u64 {
+    let mut f = FramedRead::with_capacity(reader, LinesCodec::new(), capacity);
+    let mut n = 0;
+    while let Some(line) = f.next().await {
+        black_box(line.expect("utf-8 lines"));
+        n += 1;
+    }
+    n
+}
+
+/// tokio-util's `FramedRead` with `AnyDelimiterCodec` on `\n` (a `Bytes` per line).
+pub async fn any_delimiter<R: tokio::io::AsyncRead + Unpin>(reader: R, capacity: usize) -> u64 {
+    let codec = AnyDelimiterCodec::new(b"\n".to_vec(), b"\n".to_vec());
+    let mut f = FramedRead::with_capacity(reader, codec, capacity);
+    let mut n = 0;
+    while let Some(line) = f.next().await {
+        black_box(line.expect("read"));
+        n += 1;
+    }
+    n
+}
+
+/// Defines the two line readers of one adapter's `ChunkedStream` (owned `read_line` and the
+/// batch `read_lines_with`) for a transport bound.
+macro_rules! stream_readers {
+    ($lines:ident, $batch:ident, $stream:path, $bound:path) => {
+        /// The stream's owned `read_line`, until the end.
+        pub async fn $lines<R: $bound + Unpin>(reader: R) -> u64 {
+            let mut s = <$stream>::new(reader);
+            let mut n = 0;
+            while let Some(line) = s.read_line(true).await.expect("read") {
+                black_box(line);
+                n += 1;
+            }
+            n
+        }
+
+        /// The stream's zero-alloc `read_lines_with`, until the end.
+        pub async fn $batch<R: $bound + Unpin>(reader: R) -> u64 {
+            let mut s = <$stream>::new(reader);
+            let mut n = 0;
+            loop {
+                let k = s
+                    .read_lines_with(true, |line| {
+                        black_box(line);
+                    })
+                    .await
+                    .expect("read");
+                if k == 0 {
+                    return n;
+                }
+                n += k as u64;
+            }
+        }
+    };
+}
+
+stream_readers!(
+    tokio_stream_lines,
+    tokio_stream_batch,
+    pipe_tokio::ChunkedStream<R>,
+    tokio::io::AsyncRead
+);
+stream_readers!(
+    async_std_stream_lines,
+    async_std_stream_batch,
+    pipe_async_std::ChunkedStream<R>,
+    futures_io::AsyncRead
+);

@@ -3,7 +3,7 @@
 //! (as a socket read would fill it), and parsed incrementally: each time the parser needs more,
 //! it waits for the next piece; nothing it has seen is lost or scanned twice.
 //!
-//! Run: `cargo run --release --example demo`
+//! Run: `cargo run --release --example parse_pieces`
 
 use std::time::Instant;
 

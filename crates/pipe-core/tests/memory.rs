@@ -235,3 +235,26 @@ fn the_pipe_moves_between_threads() {
     let p = p.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
     finish(p, &pool);
 }
+
+#[test]
+fn reads_between_get_buffer_and_commit_keep_the_loan() {
+    let (mut p, pool) = pipe_with_chunks(64, 1 << 20);
+    p.write_all(&[b'a'; 100]).unwrap();
+    p.write_all(b"\n").unwrap();
+    let buf = p.get_buffer(10).unwrap();
+    buf[..3].copy_from_slice(b"xyz");
+    // Drain everything committed, with every kind of read, while the loan is out.
+    assert_eq!(p.read_line(false).unwrap().len(), 100);
+    assert!(p.read_line_ref(false).unwrap_err().is_need_more());
+    assert!(p.read_at_most(5).unwrap_err().is_need_more());
+    assert_eq!(p.skip(10), 0);
+    p.buffer_written(3).unwrap();
+    assert_eq!(p.read_exact(3).unwrap(), "xyz");
+    // The same with the loan in a chunk of its own.
+    let buf = p.get_buffer(64).unwrap();
+    buf[..2].copy_from_slice(b"ok");
+    assert!(p.peek(1).unwrap_err().is_need_more());
+    p.buffer_written(2).unwrap();
+    assert_eq!(p.read_at_most(10).unwrap(), "ok");
+    finish(p, &pool);
+}

@@ -29,6 +29,8 @@ fn op() -> impl Strategy<Value = Op> {
         6 => data().prop_map(Op::WriteAll),
         4 => (prop_oneof![Just(0usize), 1..300usize, Just(5000)], data(), 0..3usize)
             .prop_map(|(hint, data, short)| Op::Lend { hint, data, short }),
+        2 => (prop_oneof![Just(0usize), 1..300usize], data())
+            .prop_map(|(hint, data)| Op::LendAcrossRead { hint, data }),
         3 => any::<bool>().prop_map(Op::ReadLine),
         2 => any::<bool>().prop_map(Op::ReadLineRef),
         2 => any::<bool>().prop_map(Op::ReadLinesWith),

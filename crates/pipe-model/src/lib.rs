@@ -52,6 +52,12 @@ pub enum Op {
         data: Vec<u8>,
         short: usize,
     },
+    /// `get_buffer(hint)`, fill it, drain what was committed before with `read_at_most`, then
+    /// commit: a loan must survive reads.
+    LendAcrossRead {
+        hint: usize,
+        data: Vec<u8>,
+    },
     ReadLine(bool),
     ReadLineRef(bool),
     ReadLinesWith(bool),
@@ -240,6 +246,28 @@ pub fn run(ops: Vec<Op>, pool: &Pool) -> Result<(), String> {
                     check_eq!(pipe.buffer_written(commit), Ok(()));
                     model.data.extend(&data[..commit]);
                 }
+                Err(e) => {
+                    check!(!open);
+                    check_eq!(e, WriteError::Closed);
+                }
+            },
+            Op::LendAcrossRead { hint, data } => match pipe.get_buffer(hint) {
+                Ok(buf) => {
+                    check!(open);
+                    let n = data.len().min(buf.len());
+                    buf[..n].copy_from_slice(&data[..n]);
+                    let want = model.at_most(usize::MAX, true);
+                    check_eq!(
+                        got(pipe
+                            .read_at_most(usize::MAX)
+                            .as_deref()
+                            .map_err(Clone::clone)),
+                        want
+                    );
+                    check_eq!(pipe.buffer_written(n), Ok(()));
+                    model.data.extend(&data[..n]);
+                }
+                Err(WriteError::SizeHintTooLarge { .. }) => check!(hint > pool.max_chunk()),
                 Err(e) => {
                     check!(!open);
                     check_eq!(e, WriteError::Closed);

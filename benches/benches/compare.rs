@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::io::{BufRead, Read, Write};
 use std::time::{Duration, Instant};
 
-use chunkedbuffer_benches::peers::{self, PipeForm, pipe, visit_each};
+use chunkedbuffer_benches::peers::{self, PipeForm, parse_len, pipe, visit_each};
 use chunkedbuffer_benches::report::{Kind, Report};
 use chunkedbuffer_benches::source::Pieces;
 use chunkedbuffer_benches::{Args, Impl, bulk_frames, lines, measure, mib_per_s, progress};
@@ -181,69 +181,13 @@ fn stream_workload(rt: &tokio::runtime::Runtime, report: &mut Report, total: usi
     }
 }
 
-fn parse_len(header: &[u8]) -> usize {
-    std::str::from_utf8(&header[1..])
-        .expect("ascii")
-        .trim_end()
-        .parse()
-        .expect("a length")
-}
-
 /// `$N\r\n<N bytes>\r\n` frames, the header with a line read and the body with an exact read.
 fn resp_workload(rt: &tokio::runtime::Runtime, report: &mut Report, total: usize, rounds: usize) {
     let (data, _) = bulk_frames(total);
     let d = &data[..];
     let mut scratch = vec![0u8; PIECE];
-    let mut ours_ref = || {
-        let mut p = pipe(1 << 16);
-        let mut n = 0u64;
-        let mut body: Option<usize> = None;
-        for piece in d.chunks(PIECE) {
-            p.write_all(piece).expect("open");
-            loop {
-                match body {
-                    None => match p.read_line_ref(false) {
-                        Ok(h) => body = Some(parse_len(h)),
-                        Err(_) => break,
-                    },
-                    Some(len) => match p.read_exact_ref(len + 2) {
-                        Ok(b) => {
-                            black_box(b);
-                            body = None;
-                            n += 1;
-                        }
-                        Err(_) => break,
-                    },
-                }
-            }
-        }
-        n
-    };
-    let mut ours_owned = || {
-        let mut p = pipe(1 << 16);
-        let mut n = 0u64;
-        let mut body: Option<usize> = None;
-        for piece in d.chunks(PIECE) {
-            p.write_all(piece).expect("open");
-            loop {
-                match body {
-                    None => match p.read_line(false) {
-                        Ok(h) => body = Some(parse_len(&h)),
-                        Err(_) => break,
-                    },
-                    Some(len) => match p.read_exact(len + 2) {
-                        Ok(b) => {
-                            black_box(b);
-                            body = None;
-                            n += 1;
-                        }
-                        Err(_) => break,
-                    },
-                }
-            }
-        }
-        n
-    };
+    let mut ours_ref = || peers::pipe_frames(d, PIECE, PipeForm::Lent);
+    let mut ours_owned = || peers::pipe_frames(d, PIECE, PipeForm::Owned);
     let mut std_bufreader = || {
         let mut r = std::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
         let (mut h, mut b) = (Vec::new(), Vec::new());

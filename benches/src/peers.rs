@@ -81,6 +81,46 @@ pub fn pipe_lines(data: &[u8], piece: usize, form: PipeForm) -> u64 {
     n
 }
 
+/// The length in a bulk header `$N`.
+pub fn parse_len(header: &[u8]) -> usize {
+    std::str::from_utf8(&header[1..])
+        .expect("ascii")
+        .trim_end()
+        .parse()
+        .expect("a length")
+}
+
+/// `$N\r\n<N bytes>\r\n` frames through a pipe fed `piece` bytes at a time: the header with a
+/// line read, the body with an exact read, lent (`PipeForm::Lent`, `Batch`) or owned.
+pub fn pipe_frames(data: &[u8], piece: usize, form: PipeForm) -> u64 {
+    let owned = matches!(form, PipeForm::Owned);
+    let mut p = pipe(1 << 16);
+    let mut n = 0u64;
+    // The length of the body whose header was read, if any.
+    let mut body: Option<usize> = None;
+    for part in data.chunks(piece) {
+        p.write_all(part).expect("open");
+        loop {
+            let step = match (body, owned) {
+                (None, true) => p.read_line(false).map(|h| Some(parse_len(&h))),
+                (None, false) => p.read_line_ref(false).map(|h| Some(parse_len(h))),
+                (Some(len), true) => p
+                    .read_exact(len + 2)
+                    .map(|b| black_box(b).len())
+                    .map(|_| None),
+                (Some(len), false) => p
+                    .read_exact_ref(len + 2)
+                    .map(|b| black_box(b).len())
+                    .map(|_| None),
+            };
+            let Ok(next) = step else { break };
+            n += u64::from(body.is_some());
+            body = next;
+        }
+    }
+    n
+}
+
 /// `std::io::BufReader::read_until` into a reused `Vec`.
 pub fn std_read_until<R: std::io::Read>(reader: R, capacity: usize) -> u64 {
     use std::io::BufRead;
@@ -213,3 +253,23 @@ stream_readers!(
     pipe_async_std::ChunkedStream<R>,
     futures_io::AsyncRead
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reader_sees_every_frame_and_line() {
+        let (frames, count) = crate::bulk_frames(1 << 16);
+        for form in [PipeForm::Lent, PipeForm::Owned] {
+            assert_eq!(pipe_frames(&frames, 1000, form), count as u64, "{form:?}");
+        }
+        let lines = crate::lines(64, 1 << 16);
+        let want = (lines.len() / 64) as u64;
+        for form in [PipeForm::Lent, PipeForm::Batch, PipeForm::Owned] {
+            assert_eq!(pipe_lines(&lines, 1000, form), want, "{form:?}");
+        }
+        assert_eq!(std_read_until(&lines[..], 1000), want);
+        assert_eq!(limit(&lines, 1000), want);
+    }
+}

@@ -31,17 +31,6 @@ async fn tcp_pair(opts: PipeOptions) -> (TcpStream, ChunkedStream<TcpStream>) {
     (client.unwrap(), accepted.unwrap().0)
 }
 
-/// Deterministic pseudo-random numbers (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 #[tokio::test]
 async fn tcp_connect_read_frames_and_write_back() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -241,23 +230,18 @@ async fn the_lines_stream_yields_every_line() {
 async fn reads_are_cancel_safe_under_select() {
     let pool = own_pool();
     let (mut client, mut s) = tcp_pair(options(&pool, 1 << 16)).await;
-    let mut rng = Rng(7);
-    let mut sent = Vec::new();
-    for i in 0..3000 {
-        let len = rng.below(120) as usize;
-        sent.extend((0..len).map(|j| b'a' + ((i + j) % 26) as u8));
-        sent.push(b'\n');
-    }
+    let sent = pipe_model::faults::lines(7, 3000);
     let data = sent.clone();
     let writer = tokio::spawn(async move {
-        let mut rng = Rng(11);
         let mut rest = &data[..];
+        let mut k = 0u64;
         while !rest.is_empty() {
-            let n = (1 + rng.below(300) as usize).min(rest.len());
+            k += 1;
+            let n = (1 + (k * 7919 % 300) as usize).min(rest.len());
             client.write_all(&rest[..n]).await.unwrap();
             rest = &rest[n..];
-            if rng.below(4) == 0 {
-                tokio::time::sleep(Duration::from_micros(rng.below(2000))).await;
+            if k % 4 == 0 {
+                tokio::time::sleep(Duration::from_micros(k * 13 % 2000)).await;
             }
         }
     });

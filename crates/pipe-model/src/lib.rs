@@ -2,9 +2,10 @@
 //! written as plainly as possible, and [`run`], which applies a sequence of [`Op`]s to a real
 //! pipe and to the model and reports the first difference. The proptest model test and the
 //! differential fuzz target both drive it. [`faults`] is the misbehaving transport the async
-//! adapters' tests share.
+//! adapters' tests share; [`redis`] starts a real `redis-server` for the protocol tests.
 
 pub mod faults;
+pub mod redis;
 
 use std::collections::VecDeque;
 use std::io;

@@ -1,0 +1,207 @@
+//! A RESP2 (Redis protocol) client on a chunked stream: replies are parsed with `read_line` for
+//! the type lines and `read_exact` for bulk bodies, and any number of commands go out in one
+//! vectored write.
+//!
+//! The same file is compiled against both adapters (the tokio example and tests, and the
+//! async-std tests): the including module supplies `ChunkedStream` and a `Transport` trait for
+//! the socket types, and the adapters' methods have the same names and results.
+
+use std::io::{self, IoSlice};
+
+use bytes::Bytes;
+
+use super::{ChunkedStream, Transport};
+
+/// One reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// `+OK`: a simple string.
+    Simple(Bytes),
+    /// `-ERR ...`: an error reply. The connection goes on; it is a value, not an `io::Error`.
+    Error(Bytes),
+    /// `:42`.
+    Integer(i64),
+    /// `$3\r\nabc\r\n`: a bulk string (binary, may hold `\r\n`).
+    Bulk(Bytes),
+    /// `$-1` or `*-1`: no value.
+    Nil,
+    /// `*2\r\n...`: an array of replies.
+    Array(Vec<Value>),
+}
+
+/// The longest type line accepted (`$123`, `+OK`, `-ERR message`).
+const MAX_LINE: usize = 64 * 1024;
+/// The longest bulk string accepted: the server's default `proto-max-bulk-len`.
+const MAX_BULK: usize = 512 * 1024 * 1024;
+/// Arguments up to this size are copied next to their headers; longer ones go out from the
+/// caller's memory as their own slice of the vectored write.
+const COPY_BELOW: usize = 1024;
+
+/// A connection to a Redis server.
+pub struct Client<S> {
+    stream: ChunkedStream<S>,
+    /// The encoded headers (and small arguments) of the commands being sent.
+    out: Vec<u8>,
+}
+
+/// One piece of an encoded pipeline: a range of `Client::out` or an argument as it is.
+enum Part<'a> {
+    Out(usize, usize),
+    Arg(&'a [u8]),
+}
+
+fn invalid(what: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.into())
+}
+
+fn closed_mid_reply() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the server closed the connection inside a reply",
+    )
+}
+
+fn parse_int(digits: &[u8]) -> io::Result<i64> {
+    std::str::from_utf8(digits)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            invalid(format!(
+                "not an integer: {:?}",
+                String::from_utf8_lossy(digits)
+            ))
+        })
+}
+
+impl<S: Transport> Client<S> {
+    /// A client on a connected stream.
+    pub fn new(stream: ChunkedStream<S>) -> Self {
+        Client {
+            stream,
+            out: Vec::new(),
+        }
+    }
+
+    /// The stream (for its pool and buffered-byte figures).
+    pub fn stream(&self) -> &ChunkedStream<S> {
+        &self.stream
+    }
+
+    /// Sends one command and reads its reply.
+    pub async fn command(&mut self, args: &[&[u8]]) -> io::Result<Value> {
+        self.send(&[args]).await?;
+        self.read_reply().await
+    }
+
+    /// Sends `commands` in one vectored write, then reads one reply per command.
+    pub async fn pipeline(&mut self, commands: &[&[&[u8]]]) -> io::Result<Vec<Value>> {
+        self.send(commands).await?;
+        let mut replies = Vec::with_capacity(commands.len());
+        for _ in commands {
+            replies.push(self.read_reply().await?);
+        }
+        Ok(replies)
+    }
+
+    /// Encodes `commands` as RESP arrays of bulk strings and writes them with one
+    /// `write_vectored_all`.
+    pub async fn send(&mut self, commands: &[&[&[u8]]]) -> io::Result<()> {
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        let mut parts: Vec<Part<'_>> = Vec::new();
+        let mut from = 0;
+        for args in commands {
+            out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+            for arg in *args {
+                out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+                if arg.len() < COPY_BELOW {
+                    out.extend_from_slice(arg);
+                } else {
+                    parts.push(Part::Out(from, out.len()));
+                    parts.push(Part::Arg(arg));
+                    from = out.len();
+                }
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        parts.push(Part::Out(from, out.len()));
+        let mut slices: Vec<IoSlice<'_>> = parts
+            .iter()
+            .map(|part| match *part {
+                Part::Out(a, b) => IoSlice::new(&out[a..b]),
+                Part::Arg(arg) => IoSlice::new(arg),
+            })
+            .filter(|s| !s.is_empty())
+            .collect();
+        let sent = self.stream.write_vectored_all(&mut slices).await;
+        drop(slices);
+        self.out = out;
+        sent
+    }
+
+    /// Reads one reply. An error reply is `Ok(Value::Error(..))`; a connection closed before
+    /// or inside the reply is an `UnexpectedEof` error.
+    pub async fn read_reply(&mut self) -> io::Result<Value> {
+        // Arrays under construction, innermost last, each with the length it must reach.
+        let mut open: Vec<(Vec<Value>, usize)> = Vec::new();
+        loop {
+            self.stream.pipe_mut().set_max_frame(MAX_LINE);
+            let line = self
+                .stream
+                .read_line(false)
+                .await?
+                .ok_or_else(closed_mid_reply)?;
+            let (kind, rest) = line
+                .split_first()
+                .ok_or_else(|| invalid("an empty reply line"))?;
+            let mut value = match kind {
+                b'+' => Value::Simple(line.slice(1..)),
+                b'-' => Value::Error(line.slice(1..)),
+                b':' => Value::Integer(parse_int(rest)?),
+                b'$' => match usize::try_from(parse_int(rest)?) {
+                    Err(_) => Value::Nil,
+                    Ok(n) if n > MAX_BULK => return Err(invalid(format!("a bulk of {n} bytes"))),
+                    Ok(n) => Value::Bulk(self.read_bulk(n).await?),
+                },
+                b'*' => match usize::try_from(parse_int(rest)?) {
+                    Err(_) => Value::Nil,
+                    Ok(0) => Value::Array(Vec::new()),
+                    Ok(n) => {
+                        open.push((Vec::with_capacity(n.min(1 << 16)), n));
+                        continue;
+                    }
+                },
+                other => {
+                    return Err(invalid(format!("unknown reply type {:?}", *other as char)));
+                }
+            };
+            // Hand the value to its array; close every array it completes.
+            loop {
+                let Some((items, want)) = open.last_mut() else {
+                    return Ok(value);
+                };
+                items.push(value);
+                if items.len() < *want {
+                    break;
+                }
+                let (items, _) = open.pop().expect("just seen");
+                value = Value::Array(items);
+            }
+        }
+    }
+
+    /// A bulk body of `n` bytes and its `\r\n`.
+    async fn read_bulk(&mut self, n: usize) -> io::Result<Bytes> {
+        self.stream.pipe_mut().set_max_frame(n.max(2));
+        let body = match self.stream.read_exact(n).await? {
+            Some(body) => body,
+            None if n == 0 => Bytes::new(),
+            None => return Err(closed_mid_reply()),
+        };
+        match self.stream.read_exact(2).await? {
+            Some(end) if end == "\r\n" => Ok(body),
+            Some(_) => Err(invalid("a bulk string not followed by \\r\\n")),
+            None => Err(closed_mid_reply()),
+        }
+    }
+}

@@ -64,7 +64,7 @@ pub async fn set_get_sizes<S: Transport>(client: &mut Client<S>) -> io::Result<(
     let sets: Vec<Vec<&[u8]>> = keys
         .iter()
         .zip(&values)
-        .map(|(k, v)| vec![&b"SET"[..], &k.as_bytes()[..], &v[..]])
+        .map(|(k, v)| vec![&b"SET"[..], k.as_bytes(), &v[..]])
         .collect();
     let sets: Vec<&[&[u8]]> = sets.iter().map(Vec::as_slice).collect();
     assert!(client.pipeline(&sets).await?.iter().all(|r| *r == ok()));

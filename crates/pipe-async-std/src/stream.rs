@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
-use pipe_core::stream::{PollRead, PollWrite, ReadFn, WriteFn};
+use pipe_core::stream::{FillFn, PollRead, PollWrite, WriteFn, from_transport};
 use pipe_core::{Pipe, PipeOptions};
 
 /// A futures-io transport `S` whose incoming bytes are read as frames out of a pooled [`Pipe`].
@@ -90,9 +90,12 @@ fn poll_transport<S: AsyncRead + Unpin>(
 }
 
 impl<S: AsyncRead + Unpin> PollRead for ChunkedStream<S> {
-    fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut ReadFn<'_>) -> R) -> R {
+    fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut FillFn<'_>) -> R) -> R {
         let io = &mut self.io;
-        f(&mut self.pipe, &mut |cx, buf| poll_transport(io, cx, buf))
+        f(
+            &mut self.pipe,
+            &mut from_transport(|cx, buf| poll_transport(io, cx, buf)),
+        )
     }
 }
 
@@ -155,7 +158,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for ChunkedStream<S> {
         let this = self.get_mut();
         let io = &mut this.io;
         this.pipe
-            .poll_read_into(cx, buf, |cx, b| poll_transport(io, cx, b))
+            .poll_read_into(cx, buf, from_transport(|cx, b| poll_transport(io, cx, b)))
     }
 }
 
@@ -164,7 +167,7 @@ impl<S: AsyncRead + Unpin> AsyncBufRead for ChunkedStream<S> {
         let this = self.get_mut();
         let io = &mut this.io;
         this.pipe
-            .poll_fill_buf(cx, |cx, b| poll_transport(io, cx, b))
+            .poll_fill_buf(cx, from_transport(|cx, b| poll_transport(io, cx, b)))
     }
 
     fn consume(self: Pin<&mut Self>, amt: usize) {

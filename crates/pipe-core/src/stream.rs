@@ -141,13 +141,13 @@ impl Pipe {
         }
     }
 
-    /// Serves `request`, filling from the transport (`read`, as for [`Pipe::poll_fill`]) as
-    /// long as it needs more. Cancel safe: dropping the caller between polls loses nothing.
+    /// Serves `request`, calling `fill` (see [`FillFn`]) as long as it needs more. Cancel
+    /// safe: dropping the caller between polls loses nothing.
     pub fn poll_request(
         &mut self,
         cx: &mut Context<'_>,
         request: ReadRequest<'_>,
-        mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+        mut fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
     ) -> Poll<Result<Bytes, ReadError>> {
         loop {
             match self.try_request(request) {
@@ -155,15 +155,20 @@ impl Pipe {
                 done => return Poll::Ready(done),
             }
             let budget = self.fill_budget(request);
-            if self.poll_fill(cx, budget, &mut read).is_pending() {
-                return Poll::Pending;
-            }
+            ready!(fill(self, cx, budget));
         }
     }
 }
 
+/// A fill from a transport: [`Pipe::poll_fill`] with `read`, as a [`FillFn`].
+pub fn from_transport(
+    mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+) -> impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()> {
+    move |pipe, cx, budget| pipe.poll_fill(cx, budget, &mut read)
+}
+
 impl Pipe {
-    /// Calls `f` with every complete line buffered, filling from the transport until there is
+    /// Calls `f` with every complete line buffered, filling (see [`FillFn`]) until there is
     /// at least one: the async form of [`Pipe::read_lines_with`]. Ready with the number of
     /// lines, `Ok(0)` at the clean end, or the outcome as an `io::Error` (see [`into_io`]).
     /// Lines handed to `f` are consumed in the same poll, so dropping the caller between polls
@@ -173,7 +178,7 @@ impl Pipe {
         cx: &mut Context<'_>,
         with_ending: bool,
         f: &mut dyn FnMut(&[u8]),
-        mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+        mut fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
     ) -> Poll<io::Result<usize>> {
         let request = ReadRequest::Line { with_ending };
         loop {
@@ -183,11 +188,11 @@ impl Pipe {
                 Err(e) => return Poll::Ready(into_io(Err(e)).map(|_| 0)),
             }
             let budget = self.fill_budget(request);
-            ready!(self.poll_fill(cx, budget, &mut read));
+            ready!(fill(self, cx, budget));
         }
     }
 
-    /// Drops bytes up to and including the next `sep`, filling from the transport as needed;
+    /// Drops bytes up to and including the next `sep`, filling (see [`FillFn`]) as needed;
     /// the async form of [`Pipe::discard_until`]. `dropped` accumulates what was dropped, so a
     /// caller polled again after `Pending` (or re-created after a cancellation) keeps count.
     /// Ready with the total when the separator was dropped, or at the clean end; with the error
@@ -197,7 +202,7 @@ impl Pipe {
         cx: &mut Context<'_>,
         sep: &[u8],
         dropped: &mut usize,
-        mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+        mut fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
     ) -> Poll<io::Result<usize>> {
         loop {
             match self.discard_until(sep) {
@@ -209,40 +214,40 @@ impl Pipe {
             if let PipeState::Failed(e) = &self.state {
                 return Poll::Ready(Err(e.to_io_error()));
             }
-            ready!(self.poll_fill(cx, usize::MAX, &mut read));
+            ready!(fill(self, cx, usize::MAX));
         }
     }
 
-    /// Waits until bytes are buffered, filling from the transport, and returns the first
+    /// Waits until bytes are buffered, filling (see [`FillFn`]), and returns the first
     /// chunk's worth (the `fill_buf` of an async `BufRead`): empty at a clean end, the stream
     /// error after a failed one.
     pub fn poll_fill_buf(
         &mut self,
         cx: &mut Context<'_>,
-        mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+        mut fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
     ) -> Poll<io::Result<&[u8]>> {
         while self.len == 0 {
             match &self.state {
                 PipeState::Closed => return Poll::Ready(Ok(&[])),
                 PipeState::Failed(e) => return Poll::Ready(Err(e.to_io_error())),
-                PipeState::Open => ready!(self.poll_fill(cx, usize::MAX, &mut read)),
+                PipeState::Open => ready!(fill(self, cx, usize::MAX)),
             }
         }
         Poll::Ready(Ok(self.chunks().next().unwrap_or_default()))
     }
 
-    /// Copies buffered bytes into `out`, filling from the transport first if nothing is
+    /// Copies buffered bytes into `out`, filling (see [`FillFn`]) first if nothing is
     /// buffered (the `read` of an async `Read`). `Ok(0)` at a clean end.
     pub fn poll_read_into(
         &mut self,
         cx: &mut Context<'_>,
         out: &mut [u8],
-        read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+        fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
     ) -> Poll<io::Result<usize>> {
         if out.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let data = ready!(self.poll_fill_buf(cx, read))?;
+        let data = ready!(self.poll_fill_buf(cx, fill))?;
         let n = data.len().min(out.len());
         out[..n].copy_from_slice(&data[..n]);
         self.skip(n);
@@ -286,8 +291,12 @@ pub fn poll_write_vectored_all(
     Poll::Ready(Ok(()))
 }
 
-/// A poll of a transport for bytes into a buffer (`Ok(0)` at the end).
-pub type ReadFn<'a> = dyn FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>> + 'a;
+/// How a read that needs more bytes gets them: called with the pipe, the task's context and
+/// the most bytes the read may still add (see [`Pipe::fill_budget`]). `Ready(())` when the pipe
+/// changed (data, end or error: the caller tries its read again); `Pending` after arranging for
+/// the task to be woken. A socket's fill is [`from_transport`] (one poll of the transport into
+/// pooled space); the in-process pipe's reader waits for its writer.
+pub type FillFn<'a> = dyn FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()> + 'a;
 
 /// A poll of a transport writing a prefix of the buffers.
 pub type WriteFn<'a> = dyn FnMut(&mut Context<'_>, &[IoSlice<'_>]) -> Poll<io::Result<usize>> + 'a;
@@ -297,8 +306,8 @@ pub type WriteFn<'a> = dyn FnMut(&mut Context<'_>, &[IoSlice<'_>]) -> Poll<io::R
 /// and [`Lines`] and [`async_read_methods!`](crate::async_read_methods) build on them, so both
 /// runtimes share one implementation.
 pub trait PollRead {
-    /// Lends the pipe and a poll of the transport to `f`.
-    fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut ReadFn<'_>) -> R) -> R;
+    /// Lends the pipe and the way to get more bytes into it to `f`.
+    fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut FillFn<'_>) -> R) -> R;
 
     /// Polls for one read request: [`Pipe::poll_request`] mapped by [`into_io`].
     fn poll_read_request(
@@ -306,7 +315,7 @@ pub trait PollRead {
         cx: &mut Context<'_>,
         request: ReadRequest<'_>,
     ) -> Poll<io::Result<Option<Bytes>>> {
-        self.with_parts(|pipe, read| pipe.poll_request(cx, request, read).map(into_io))
+        self.with_parts(|pipe, fill| pipe.poll_request(cx, request, fill).map(into_io))
     }
 
     /// Polls handing every complete buffered line to `f`: [`Pipe::poll_lines_with`].
@@ -316,7 +325,7 @@ pub trait PollRead {
         with_ending: bool,
         f: &mut dyn FnMut(&[u8]),
     ) -> Poll<io::Result<usize>> {
-        self.with_parts(|pipe, read| pipe.poll_lines_with(cx, with_ending, f, read))
+        self.with_parts(|pipe, fill| pipe.poll_lines_with(cx, with_ending, f, fill))
     }
 
     /// Polls dropping bytes through `sep`: [`Pipe::poll_discard_until`].
@@ -326,7 +335,7 @@ pub trait PollRead {
         sep: &[u8],
         dropped: &mut usize,
     ) -> Poll<io::Result<usize>> {
-        self.with_parts(|pipe, read| pipe.poll_discard_until(cx, sep, dropped, read))
+        self.with_parts(|pipe, fill| pipe.poll_discard_until(cx, sep, dropped, fill))
     }
 }
 

@@ -4,7 +4,7 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use pipe_core::stream::{PollRead, PollWrite, ReadFn, WriteFn};
+use pipe_core::stream::{FillFn, PollRead, PollWrite, WriteFn, from_transport};
 use pipe_core::{Pipe, PipeOptions};
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
@@ -103,9 +103,12 @@ fn poll_transport<S: AsyncRead + Unpin>(
 }
 
 impl<S: AsyncRead + Unpin> PollRead for ChunkedStream<S> {
-    fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut ReadFn<'_>) -> R) -> R {
+    fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut FillFn<'_>) -> R) -> R {
         let io = &mut self.io;
-        f(&mut self.pipe, &mut |cx, buf| poll_transport(io, cx, buf))
+        f(
+            &mut self.pipe,
+            &mut from_transport(|cx, buf| poll_transport(io, cx, buf)),
+        )
     }
 }
 
@@ -151,7 +154,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for ChunkedStream<S> {
         let n = std::task::ready!(this.pipe.poll_read_into(
             cx,
             buf.initialize_unfilled(),
-            |cx, b| poll_transport(io, cx, b)
+            from_transport(|cx, b| poll_transport(io, cx, b))
         ))?;
         buf.advance(n);
         Poll::Ready(Ok(()))
@@ -163,7 +166,7 @@ impl<S: AsyncRead + Unpin> AsyncBufRead for ChunkedStream<S> {
         let this = self.get_mut();
         let io = &mut this.io;
         this.pipe
-            .poll_fill_buf(cx, |cx, b| poll_transport(io, cx, b))
+            .poll_fill_buf(cx, from_transport(|cx, b| poll_transport(io, cx, b)))
     }
 
     fn consume(self: Pin<&mut Self>, amt: usize) {

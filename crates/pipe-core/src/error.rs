@@ -154,6 +154,8 @@ pub enum WriteError {
     Closed,
     /// `buffer_written` with no buffer handed out since the last commit.
     NothingLent,
+    /// The reader half of an in-process pipe completed or was dropped: nobody will read.
+    ReaderGone,
     /// `buffer_written(n)` with `n` larger than the space handed out.
     Overcommit {
         /// The count passed to `buffer_written`.
@@ -175,6 +177,7 @@ impl fmt::Display for WriteError {
         match self {
             WriteError::Closed => f.write_str("the write side is closed"),
             WriteError::NothingLent => f.write_str("no buffer was handed out to commit"),
+            WriteError::ReaderGone => f.write_str("the reader is gone"),
             WriteError::Overcommit { committed, lent } => write!(
                 f,
                 "committed {committed} bytes but only {lent} were handed out"
@@ -192,10 +195,10 @@ impl fmt::Display for WriteError {
 impl std::error::Error for WriteError {}
 
 impl From<WriteError> for io::Error {
-    /// `Closed` becomes `BrokenPipe`; the others `InvalidInput`.
+    /// `Closed` and `ReaderGone` become `BrokenPipe`; the others `InvalidInput`.
     fn from(e: WriteError) -> io::Error {
         let kind = match e {
-            WriteError::Closed => io::ErrorKind::BrokenPipe,
+            WriteError::Closed | WriteError::ReaderGone => io::ErrorKind::BrokenPipe,
             _ => io::ErrorKind::InvalidInput,
         };
         io::Error::new(kind, e)

@@ -38,6 +38,7 @@
 pub use bytes::Bytes;
 pub use chunk_pool::{Pool, PoolConfig, PoolStats};
 
+pub mod async_pipe;
 mod error;
 mod io;
 mod pipe;
@@ -46,6 +47,7 @@ mod search;
 mod segment;
 pub mod stream;
 
+pub use async_pipe::{AsyncPipeOptions, PipeBuffer, PipeReader, PipeWriter, pipe, pipe_with};
 pub use error::{FindError, ReadError, StreamError, WriteError};
 pub use pipe::{DEFAULT_MAX_FRAME, Pipe, PipeOptions, PipeState, UNLIMITED};
 pub use read::Discarded;

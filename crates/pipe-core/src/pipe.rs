@@ -326,6 +326,24 @@ impl Pipe {
         Ok(tail.free_mut())
     }
 
+    /// The space the last `get_buffer` handed out, again, read-only (empty when nothing is on
+    /// loan).
+    pub(crate) fn lent_ref(&self) -> &[u8] {
+        match (self.lent, self.segments.back()) {
+            (Some(lent), Some(tail)) => &tail.free_ref()[..lent.len],
+            _ => &[],
+        }
+    }
+
+    /// The space the last `get_buffer` handed out, again (empty when nothing is on loan). The
+    /// in-process pipe's writer fills it through its lock guard.
+    pub(crate) fn lent_mut(&mut self) -> &mut [u8] {
+        match (self.lent, self.segments.back_mut()) {
+            (Some(lent), Some(tail)) => &mut tail.free_mut()[..lent.len],
+            _ => &mut [],
+        }
+    }
+
     /// Commits `n` bytes written at the start of the space the last
     /// [`get_buffer`](Pipe::get_buffer) handed out. `n == 0` commits nothing and ends the loan.
     ///

@@ -64,6 +64,15 @@ impl Segment {
         }
     }
 
+    /// The free space, read-only.
+    #[inline]
+    pub(crate) fn free_ref(&self) -> &[u8] {
+        match self {
+            Segment::Open { chunk, end, .. } => &chunk[*end..],
+            Segment::Sealed(_) => &[],
+        }
+    }
+
     /// The free space, to be filled and then committed with [`Segment::commit`].
     #[inline]
     pub(crate) fn free_mut(&mut self) -> &mut [u8] {

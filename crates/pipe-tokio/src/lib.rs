@@ -46,7 +46,10 @@ mod net;
 mod stream;
 
 pub use pipe_core::stream::read_error_of;
-pub use pipe_core::{Pipe, PipeOptions, Pool, PoolConfig, PoolStats, ReadError, UNLIMITED};
+pub use pipe_core::{
+    AsyncPipeOptions, Pipe, PipeBuffer, PipeOptions, PipeReader, PipeWriter, Pool, PoolConfig,
+    PoolStats, ReadError, UNLIMITED, WriteError, pipe, pipe_with,
+};
 pub use stream::ChunkedStream;
 
 /// The lines of a [`ChunkedStream`] as a `futures_core::Stream`, made by

@@ -1,0 +1,523 @@
+//! The in-process async pipe: a [`PipeWriter`] and a [`PipeReader`] that two tasks own, with
+//! backpressure, completion both ways and no runtime of its own (the halves keep their tasks'
+//! wakers). The reader has the async read methods of the socket streams; the writer fills
+//! pooled chunks in place.
+//!
+//! One [`Pipe`] sits behind a mutex shared by the halves. Every call holds the lock only for
+//! its own pipe operation (a search, a commit, a copy), never across an `.await`.
+
+use std::io;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use crate::error::WriteError;
+use crate::pipe::{Pipe, PipeOptions};
+use crate::stream::{FillFn, PollRead};
+
+/// How an in-process pipe is set up: the [`Pipe`]'s options and the backpressure thresholds.
+///
+/// The writer's [`flush`](PipeWriter::flush) waits once `pause` bytes are unread, until the
+/// reader has brought them down to `resume` (hysteresis, so the two do not wake each other
+/// for every few bytes). `usize::MAX` for `pause` turns backpressure off.
+#[derive(Clone, Debug)]
+pub struct AsyncPipeOptions {
+    /// The pipe's pool, maximum frame size and chunk sizes.
+    pub pipe: PipeOptions,
+    /// Unread bytes at which a flushing writer waits. Default 64 KiB. Must be above `resume`.
+    pub pause: usize,
+    /// Unread bytes at or under which a waiting writer goes on. Default 32 KiB.
+    pub resume: usize,
+}
+
+impl Default for AsyncPipeOptions {
+    fn default() -> Self {
+        AsyncPipeOptions {
+            pipe: PipeOptions::default(),
+            pause: 64 * 1024,
+            resume: 32 * 1024,
+        }
+    }
+}
+
+/// An in-process pipe with [`AsyncPipeOptions::default`]: 64 KiB pause, 32 KiB resume, 64 KiB
+/// maximum frame, the global pool.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// let (mut writer, mut reader) = pipe_core::pipe();
+/// let buf = &mut *writer.get_buffer(5)?;
+/// buf[..5].copy_from_slice(b"hi\nyo");
+/// writer.buffer_written(5)?;
+/// writer.flush().await?;
+/// writer.complete();
+/// assert_eq!(reader.read_line(false).await?.unwrap(), "hi");
+/// assert!(reader.read_line(false).await.is_err()); // "yo" without its "\n": partial
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
+pub fn pipe() -> (PipeWriter, PipeReader) {
+    pipe_with(AsyncPipeOptions::default()).expect("the default thresholds are valid")
+}
+
+/// An in-process pipe with the given options. Error (`InvalidInput`): `pause` is 0 or not
+/// above `resume`.
+pub fn pipe_with(options: AsyncPipeOptions) -> io::Result<(PipeWriter, PipeReader)> {
+    let AsyncPipeOptions {
+        pipe,
+        pause,
+        resume,
+    } = options;
+    if pause == 0 || resume >= pause {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "backpressure thresholds: pause ({pause}) must be above resume ({resume}) and 0"
+            ),
+        ));
+    }
+    let shared = Arc::new(Mutex::new(Shared {
+        pipe: Pipe::with_options(pipe),
+        pause,
+        resume,
+        paused: false,
+        grant: 0,
+        reader_gone: false,
+        reader_waker: None,
+        writer_waker: None,
+    }));
+    Ok((
+        PipeWriter {
+            shared: shared.clone(),
+        },
+        PipeReader { shared },
+    ))
+}
+
+/// What the halves share.
+struct Shared {
+    /// The bytes written and not yet read. Its write-side state is the writer's completion.
+    pipe: Pipe,
+    /// Unread bytes at which the writer pauses.
+    pause: usize,
+    /// Unread bytes at or under which a paused writer goes on. `resume < pause`.
+    resume: usize,
+    /// The writer reached `pause` at a flush and has not yet seen the pipe at `resume` or under.
+    paused: bool,
+    /// While the reader waits for more bytes to finish a frame: the size the pipe may grow to
+    /// for that frame (at most its maximum frame plus separator). A paused writer goes on while
+    /// the pipe is under it, so a frame larger than `pause` cannot deadlock the two. 0 when the
+    /// reader is not waiting.
+    grant: usize,
+    /// The reader completed or was dropped; its bytes were given back to the pool.
+    reader_gone: bool,
+    /// The reader's task, waiting for bytes or the end.
+    reader_waker: Option<Waker>,
+    /// The writer's task, waiting for the reader to catch up (or to go).
+    writer_waker: Option<Waker>,
+}
+
+impl Shared {
+    fn wake_reader(&mut self) {
+        if let Some(waker) = self.reader_waker.take() {
+            waker.wake();
+        }
+    }
+
+    fn wake_writer(&mut self) {
+        if let Some(waker) = self.writer_waker.take() {
+            waker.wake();
+        }
+    }
+
+    /// The writer's backpressure check: `Ready(Ok)` to go on, `Pending` to wait for the reader,
+    /// an error if the reader is gone.
+    fn poll_writer(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.reader_gone {
+            return Poll::Ready(Err(WriteError::ReaderGone.into()));
+        }
+        let len = self.pipe.len();
+        if len >= self.pause {
+            self.paused = true;
+        } else if len <= self.resume {
+            self.paused = false;
+        }
+        if self.paused && len >= self.grant {
+            set_waker(&mut self.writer_waker, cx);
+            // The reader may not have been woken since these bytes arrived.
+            self.wake_reader();
+            return Poll::Pending;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(waker) if waker.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
+/// Locks the shared state; a panic elsewhere while it was held (in a `read_lines_with` callback)
+/// does not make the pipe unusable: every pipe call leaves it consistent before running user code.
+fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The writing half of an in-process pipe: fill pooled space in place
+/// ([`get_buffer`](PipeWriter::get_buffer) + [`buffer_written`](PipeWriter::buffer_written)),
+/// then [`flush`](PipeWriter::flush), which is where backpressure waits; finally
+/// [`complete`](PipeWriter::complete). Dropping the writer completes it cleanly.
+pub struct PipeWriter {
+    shared: Arc<Mutex<Shared>>,
+}
+
+/// Writable pooled space lent by [`PipeWriter::get_buffer`]: it derefs to `&mut [u8]`. Fill a
+/// prefix, drop it (or call [`commit`](PipeBuffer::commit)), and commit the count with
+/// [`PipeWriter::buffer_written`]. It holds the pipe's lock, so fill it without awaiting
+/// (it is not `Send`, so a spawned task cannot hold it across an `.await`).
+pub struct PipeBuffer<'a> {
+    guard: MutexGuard<'a, Shared>,
+}
+
+impl Deref for PipeBuffer<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.guard.pipe.lent_ref()
+    }
+}
+
+impl DerefMut for PipeBuffer<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.guard.pipe.lent_mut()
+    }
+}
+
+impl PipeBuffer<'_> {
+    /// Commits `n` bytes written at its start and wakes the reader: the same as dropping it
+    /// and calling [`PipeWriter::buffer_written`].
+    pub fn commit(mut self, n: usize) -> Result<(), WriteError> {
+        commit(&mut self.guard, n)
+    }
+}
+
+fn commit(shared: &mut Shared, n: usize) -> Result<(), WriteError> {
+    if shared.reader_gone {
+        return Err(WriteError::ReaderGone);
+    }
+    shared.pipe.buffer_written(n)?;
+    if n > 0 {
+        shared.wake_reader();
+    }
+    Ok(())
+}
+
+impl std::fmt::Debug for PipeWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipeWriter").finish_non_exhaustive()
+    }
+}
+
+impl PipeWriter {
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        lock(&self.shared)
+    }
+
+    /// Writable space of at least `max(size_hint, 1)` bytes in a pooled chunk (see
+    /// [`Pipe::get_buffer`]). Errors, with nothing changed: [`WriteError::ReaderGone`],
+    /// [`WriteError::SizeHintTooLarge`].
+    pub fn get_buffer(&mut self, size_hint: usize) -> Result<PipeBuffer<'_>, WriteError> {
+        let mut guard = self.lock();
+        if guard.reader_gone {
+            return Err(WriteError::ReaderGone);
+        }
+        guard.pipe.get_buffer(size_hint)?;
+        Ok(PipeBuffer { guard })
+    }
+
+    /// Commits `n` bytes written at the start of the last buffer handed out, and wakes the
+    /// reader. Errors, with nothing changed: [`WriteError::ReaderGone`],
+    /// [`WriteError::NothingLent`], [`WriteError::Overcommit`].
+    pub fn buffer_written(&mut self, n: usize) -> Result<(), WriteError> {
+        commit(&mut self.lock(), n)
+    }
+
+    /// Copies `data` in and wakes the reader, without waiting: backpressure is for
+    /// [`flush`](PipeWriter::flush). Error: [`WriteError::ReaderGone`].
+    pub fn write_now(&mut self, data: &[u8]) -> Result<(), WriteError> {
+        let mut shared = self.lock();
+        if shared.reader_gone {
+            return Err(WriteError::ReaderGone);
+        }
+        shared.pipe.write_all(data)?;
+        if !data.is_empty() {
+            shared.wake_reader();
+        }
+        Ok(())
+    }
+
+    /// Waits while the reader is behind: from `pause` unread bytes until they are down to
+    /// `resume`, unless the reader is waiting for more bytes to finish a frame (then the
+    /// writer goes on, up to that frame's size within the maximum frame). Error of kind
+    /// `BrokenPipe` when the reader is gone. Cancel safe: it only waits.
+    pub async fn flush(&mut self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_flush(cx)).await
+    }
+
+    /// The poll behind [`flush`](PipeWriter::flush).
+    pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.lock().poll_writer(cx)
+    }
+
+    /// Copies `data` in (a piece at a time, at most `pause` bytes each) and flushes after each
+    /// piece. Error: `BrokenPipe` when the reader is gone. If cancelled, a prefix of `data` may
+    /// have been written.
+    pub async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let n = std::future::poll_fn(|cx| self.poll_write(cx, data)).await?;
+            data = &data[n..];
+        }
+        self.flush().await
+    }
+
+    /// Waits out backpressure, then copies up to `pause` bytes of `data` in: the `poll_write`
+    /// of the async `Write` traits. Ready with the count written.
+    pub fn poll_write(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        let mut shared = self.lock();
+        std::task::ready!(shared.poll_writer(cx))?;
+        let n = data.len().min(shared.pause);
+        shared.pipe.write_all(&data[..n])?;
+        if n > 0 {
+            shared.wake_reader();
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    /// Bytes written and not yet read.
+    pub fn unread(&self) -> usize {
+        self.lock().pipe.len()
+    }
+
+    /// Whether the reader completed or was dropped (every write then fails).
+    pub fn is_reader_gone(&self) -> bool {
+        self.lock().reader_gone
+    }
+
+    /// Completes the write side cleanly: the reader gets the rest, then the end (or a partial
+    /// frame). A buffer on loan and not committed is dropped.
+    pub fn complete(self) {
+        // Drop does it.
+    }
+
+    /// Completes the write side with an error: the reader gets the buffered bytes, then this
+    /// error on every read they cannot serve.
+    pub fn complete_with_error(self, error: io::Error) {
+        let mut shared = self.lock();
+        let _ = shared.pipe.eof_with_error(error);
+        shared.wake_reader();
+    }
+
+    /// The `poll_shutdown`/`poll_close` of the async `Write` traits: completes cleanly, the
+    /// writer stays (every later write fails with `BrokenPipe`).
+    pub fn poll_complete(&mut self) -> Poll<io::Result<()>> {
+        let mut shared = self.lock();
+        let _ = shared.pipe.eof();
+        shared.wake_reader();
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Drop for PipeWriter {
+    fn drop(&mut self) {
+        let mut shared = self.lock();
+        // The first completion stands: `complete_with_error` may have closed it already.
+        let _ = shared.pipe.eof();
+        shared.wake_reader();
+    }
+}
+
+/// The reading half of an in-process pipe: the async read methods of the socket streams
+/// (`read_line`, `read_until`, `read_exact`, `read_at_most`, `read_to_end`, `peek`,
+/// `discard_until`, `read_lines_with`, `lines`), each cancel safe. Dropping it (or
+/// [`complete`](PipeReader::complete)) gives its bytes back to the pool and makes the writer's
+/// next call fail with `BrokenPipe`.
+///
+/// `read_lines_with` runs its callback under the pipe's lock: the callback must not use the
+/// writer.
+pub struct PipeReader {
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl std::fmt::Debug for PipeReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipeReader").finish_non_exhaustive()
+    }
+}
+
+impl PollRead for PipeReader {
+    fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut FillFn<'_>) -> R) -> R {
+        let mut guard = lock(&self.shared);
+        let shared = &mut *guard;
+        shared.grant = 0;
+        let (pipe, reader_waker, writer_waker, grant) = (
+            &mut shared.pipe,
+            &mut shared.reader_waker,
+            &mut shared.writer_waker,
+            &mut shared.grant,
+        );
+        let out = f(pipe, &mut |pipe: &mut Pipe,
+                                cx: &mut Context<'_>,
+                                budget: usize| {
+            if pipe.is_closed() {
+                // The writer completed: the read's next try sees the end, partial or error.
+                return Poll::Ready(());
+            }
+            // The read needs more than is buffered: let a paused writer fill up to its frame.
+            *grant = pipe.len().saturating_add(budget);
+            set_waker(reader_waker, cx);
+            if let Some(waker) = writer_waker.take() {
+                waker.wake();
+            }
+            Poll::Pending
+        });
+        if shared.pipe.len() <= shared.resume {
+            shared.wake_writer();
+        }
+        out
+    }
+}
+
+impl PipeReader {
+    crate::async_read_methods!();
+
+    /// Bytes written and not yet read.
+    pub fn buffered(&self) -> usize {
+        lock(&self.shared).pipe.len()
+    }
+
+    /// Changes the maximum frame size (see [`Pipe::set_max_frame`]).
+    pub fn set_max_frame(&mut self, max_frame: usize) {
+        lock(&self.shared).pipe.set_max_frame(max_frame);
+    }
+
+    /// Copies buffered bytes into `out`, waiting for the writer if nothing is buffered: the
+    /// `poll_read` of the async `Read` traits. `Ok(0)` at a clean end.
+    pub fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.with_parts(|pipe, fill| pipe.poll_read_into(cx, out, fill))
+    }
+
+    /// Stops reading: the buffered bytes go back to the pool and the writer's next call fails
+    /// with `BrokenPipe` ([`WriteError::ReaderGone`]). Dropping the reader does the same.
+    pub fn complete(self) {
+        // Drop does it.
+    }
+}
+
+impl Drop for PipeReader {
+    fn drop(&mut self) {
+        let mut shared = lock(&self.shared);
+        shared.reader_gone = true;
+        let len = shared.pipe.len();
+        shared.pipe.skip(len);
+        shared.wake_writer();
+    }
+}
+
+/// tokio's `AsyncRead`/`AsyncWrite` for the halves (feature `tokio`, which `pipe-tokio` turns on).
+#[cfg(feature = "tokio")]
+mod tokio_io {
+    use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+    use super::{PipeReader, PipeWriter};
+
+    impl AsyncRead for PipeReader {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let n =
+                std::task::ready!(self.get_mut().poll_read_into(cx, buf.initialize_unfilled()))?;
+            buf.advance(n);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for PipeWriter {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            PipeWriter::poll_write(self.get_mut(), cx, buf)
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            PipeWriter::poll_flush(self.get_mut(), cx)
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            self.get_mut().poll_complete()
+        }
+    }
+}
+
+/// futures-io's `AsyncRead`/`AsyncWrite` for the halves (feature `futures-io`, which
+/// `pipe-async-std` turns on).
+#[cfg(feature = "futures-io")]
+mod futures_io_impls {
+    use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use futures_io::{AsyncRead, AsyncWrite};
+
+    use super::{PipeReader, PipeWriter};
+
+    impl AsyncRead for PipeReader {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            self.get_mut().poll_read_into(cx, buf)
+        }
+    }
+
+    impl AsyncWrite for PipeWriter {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            PipeWriter::poll_write(self.get_mut(), cx, buf)
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            PipeWriter::poll_flush(self.get_mut(), cx)
+        }
+
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            self.get_mut().poll_complete()
+        }
+    }
+}

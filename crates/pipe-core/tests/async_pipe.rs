@@ -1,0 +1,317 @@
+//! The in-process async pipe, polled by hand so every wake-up is counted: backpressure pauses
+//! and resumes at the thresholds, frames over the pause threshold do not deadlock, completion
+//! and errors both ways, cancel safety, bad input, and the pool back to zero.
+
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
+use pipe_core::stream::read_error_of;
+use pipe_core::{
+    AsyncPipeOptions, PipeOptions, PipeReader, PipeWriter, Pool, PoolConfig, ReadError, WriteError,
+    pipe_with,
+};
+
+/// A waker that counts its wake-ups.
+#[derive(Default)]
+struct Counter(AtomicUsize);
+
+impl Wake for Counter {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+struct Task {
+    count: Arc<Counter>,
+    waker: Waker,
+}
+
+impl Task {
+    fn new() -> Task {
+        let count = Arc::new(Counter::default());
+        Task {
+            waker: Waker::from(count.clone()),
+            count,
+        }
+    }
+
+    fn wakes(&self) -> usize {
+        self.count.0.load(Ordering::SeqCst)
+    }
+
+    fn poll<F: Future>(&self, f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+        f.poll(&mut Context::from_waker(&self.waker))
+    }
+
+    /// Polls a future that must complete at once.
+    fn now<F: Future>(&self, f: F) -> F::Output {
+        match self.poll(pin!(f)) {
+            Poll::Ready(out) => out,
+            Poll::Pending => panic!("expected the future to complete without waiting"),
+        }
+    }
+}
+
+fn setup(pause: usize, resume: usize, max_frame: usize) -> (PipeWriter, PipeReader, Pool) {
+    let pool = Pool::new(PoolConfig::default()).unwrap();
+    let (w, r) = pipe_with(AsyncPipeOptions {
+        pipe: PipeOptions {
+            pool: pool.clone(),
+            max_frame,
+            ..PipeOptions::default()
+        },
+        pause,
+        resume,
+    })
+    .unwrap();
+    (w, r, pool)
+}
+
+fn flush_pending(w: &mut PipeWriter, task: &Task) -> bool {
+    task.poll(pin!(w.flush())).is_pending()
+}
+
+#[test]
+fn writer_pauses_at_the_threshold_and_resumes_under_the_other() {
+    let (mut w, mut r, pool) = setup(64 * 1024, 32 * 1024, 1 << 20);
+    let (writer, reader) = (Task::new(), Task::new());
+    w.write_now(&vec![b'x'; 64 * 1024 - 1]).unwrap();
+    assert!(!flush_pending(&mut w, &writer), "under the pause threshold");
+    w.write_now(b"x").unwrap();
+    assert!(flush_pending(&mut w, &writer), "at the pause threshold");
+
+    // Reading 16 KiB leaves 48 KiB: above `resume`, the writer stays asleep.
+    assert_eq!(
+        reader.now(r.read_exact(16 * 1024)).unwrap().unwrap().len(),
+        16 * 1024
+    );
+    assert_eq!(writer.wakes(), 0);
+    assert!(
+        flush_pending(&mut w, &writer),
+        "still above the resume threshold"
+    );
+    // Down to 32 KiB: the writer is woken and goes on.
+    reader.now(r.read_exact(16 * 1024)).unwrap().unwrap();
+    assert_eq!(writer.wakes(), 1);
+    assert!(!flush_pending(&mut w, &writer));
+    // Under `pause` again it does not wait.
+    w.write_now(&vec![b'x'; 16 * 1024]).unwrap();
+    assert!(!flush_pending(&mut w, &writer));
+    drop((w, r));
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+}
+
+#[test]
+fn a_frame_over_the_pause_threshold_does_not_deadlock() {
+    let (mut w, mut r, pool) = setup(64 * 1024, 32 * 1024, 1 << 20);
+    let (writer, reader) = (Task::new(), Task::new());
+    let mut line = Box::pin(r.read_line(false));
+    let piece = vec![b'a'; 16 * 1024];
+    let mut written = 0;
+    let mut writer_waits = 0;
+    // One line of 1 MiB (the maximum frame) in 16 KiB pieces, flushing after each.
+    while written < 1 << 20 {
+        w.write_now(&piece).unwrap();
+        written += piece.len();
+        while flush_pending(&mut w, &writer) {
+            writer_waits += 1;
+            // The reader needs more to finish its frame: polling it lets the writer go on.
+            let before = writer.wakes();
+            assert!(reader.poll(line.as_mut()).is_pending());
+            assert_eq!(writer.wakes(), before + 1);
+        }
+    }
+    assert!(
+        writer_waits > 0,
+        "the writer went past the threshold without ever waiting"
+    );
+    w.write_now(b"\n").unwrap();
+    let Poll::Ready(got) = reader.poll(line.as_mut()) else {
+        panic!("the line is complete");
+    };
+    assert_eq!(got.unwrap().unwrap().len(), 1 << 20);
+    drop(line);
+    drop((w, r));
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+}
+
+#[test]
+fn a_frame_over_the_maximum_stops_the_writer_and_discard_lets_it_go_on() {
+    let (mut w, mut r, _pool) = setup(64 * 1024, 32 * 1024, 128 * 1024);
+    let (writer, reader) = (Task::new(), Task::new());
+    let piece = vec![b'a'; 16 * 1024];
+    let mut outcome = None;
+    for _ in 0..64 {
+        w.write_now(&piece).unwrap();
+        if flush_pending(&mut w, &writer) {
+            match reader.poll(pin!(r.read_line(false))) {
+                Poll::Pending => {}
+                Poll::Ready(result) => {
+                    outcome = Some(result);
+                    break;
+                }
+            }
+        }
+    }
+    let err = outcome.expect("the reader saw an outcome").unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    assert!(matches!(
+        read_error_of(&err),
+        Some(ReadError::LimitExceeded { .. })
+    ));
+    // Held at the limit: the writer waits instead of growing the pipe.
+    let held = r.buffered();
+    assert!(
+        (128 * 1024..=128 * 1024 + 64 * 1024).contains(&held),
+        "{held}"
+    );
+    assert!(flush_pending(&mut w, &writer));
+    w.write_now(b"tail\nnext\n").unwrap();
+    let before = writer.wakes();
+    reader.now(r.discard_until(b"\n")).unwrap();
+    assert!(writer.wakes() > before, "consuming woke the writer");
+    assert!(!flush_pending(&mut w, &writer));
+    assert_eq!(reader.now(r.read_line(false)).unwrap().unwrap(), "next");
+}
+
+#[test]
+fn clean_completion_gives_the_rest_then_the_end_or_a_partial() {
+    let (mut w, mut r, pool) = setup(64 * 1024, 32 * 1024, 1024);
+    let task = Task::new();
+    w.write_now(b"one\ntwo").unwrap();
+    w.complete();
+    assert_eq!(task.now(r.read_line(false)).unwrap().unwrap(), "one");
+    let err = task.now(r.read_line(false)).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    assert!(matches!(read_error_of(&err), Some(ReadError::Partial(rest)) if rest == "two"));
+    assert_eq!(task.now(r.read_line(false)).unwrap(), None);
+
+    // Dropping the writer completes it too; a waiting reader is woken.
+    let (w, mut r2, _) = setup(64 * 1024, 32 * 1024, 1024);
+    let reader = Task::new();
+    let mut read = pin!(r2.read_line(true));
+    assert!(reader.poll(read.as_mut()).is_pending());
+    drop(w);
+    assert_eq!(reader.wakes(), 1);
+    assert!(matches!(reader.poll(read.as_mut()), Poll::Ready(Ok(None))));
+    drop((r, err)); // the partial's leftover shares its chunk
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+}
+
+#[test]
+fn completion_with_an_error_reaches_the_reader_after_the_data() {
+    let (mut w, mut r, _) = setup(64 * 1024, 32 * 1024, 1024);
+    let task = Task::new();
+    w.write_now(b"kept\nlost").unwrap();
+    w.complete_with_error(io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "upstream died",
+    ));
+    assert_eq!(task.now(r.read_line(false)).unwrap().unwrap(), "kept");
+    for _ in 0..2 {
+        let err = task.now(r.read_line(false)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionAborted);
+        assert!(err.to_string().contains("upstream died"));
+    }
+}
+
+#[test]
+fn a_reader_that_goes_fails_the_writer_and_frees_the_chunks() {
+    let (mut w, r, pool) = setup(64 * 1024, 32 * 1024, 1 << 20);
+    let writer = Task::new();
+    w.write_now(&vec![0; 100 * 1024]).unwrap();
+    assert!(flush_pending(&mut w, &writer));
+    assert!(pool.stats().outstanding_chunks > 0);
+    r.complete();
+    assert_eq!(writer.wakes(), 1, "the waiting writer is woken");
+    assert_eq!(
+        pool.stats().outstanding_chunks,
+        0,
+        "the unread bytes went back"
+    );
+    let Poll::Ready(Err(err)) = writer.poll(pin!(w.flush())) else {
+        panic!("flush must fail once the reader is gone");
+    };
+    assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+    assert_eq!(w.write_now(b"x"), Err(WriteError::ReaderGone));
+    assert_eq!(w.get_buffer(0).err(), Some(WriteError::ReaderGone));
+    assert_eq!(w.buffer_written(0), Err(WriteError::ReaderGone));
+    assert!(w.is_reader_gone());
+    let err = writer.now(w.write_all(b"x")).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+}
+
+#[test]
+fn get_buffer_fills_in_place_and_commits() {
+    let (mut w, mut r, _) = setup(64 * 1024, 32 * 1024, 1024);
+    let task = Task::new();
+    let mut buf = w.get_buffer(6).unwrap();
+    assert!(buf.len() >= 6);
+    buf[..6].copy_from_slice(b"abc\nde");
+    assert_eq!(&buf[..3], b"abc");
+    drop(buf);
+    w.buffer_written(6).unwrap();
+    let mut buf = w.get_buffer(2).unwrap();
+    buf[..2].copy_from_slice(b"f\n");
+    buf.commit(2).unwrap();
+    assert_eq!(task.now(r.read_line(false)).unwrap().unwrap(), "abc");
+    assert_eq!(task.now(r.read_line(false)).unwrap().unwrap(), "def");
+}
+
+#[test]
+fn bad_input_gets_errors_and_changes_nothing() {
+    for (pause, resume) in [(0, 0), (10, 10), (10, 20)] {
+        let err = pipe_with(AsyncPipeOptions {
+            pause,
+            resume,
+            ..AsyncPipeOptions::default()
+        })
+        .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+    let (mut w, mut r, pool) = setup(64 * 1024, 32 * 1024, 1024);
+    let task = Task::new();
+    assert_eq!(w.buffer_written(1), Err(WriteError::NothingLent));
+    let too_big = pool.max_chunk() + 1;
+    assert!(matches!(
+        w.get_buffer(too_big).err(),
+        Some(WriteError::SizeHintTooLarge { .. })
+    ));
+    let lent = w.get_buffer(10).unwrap().len();
+    assert!(matches!(
+        w.buffer_written(lent + 1),
+        Err(WriteError::Overcommit { .. })
+    ));
+    w.write_now(b"ok\n").unwrap();
+    let err = task.now(r.read_until(b"", true)).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(task.now(r.read_line(false)).unwrap().unwrap(), "ok");
+}
+
+#[test]
+fn dropped_reads_and_flushes_lose_nothing() {
+    let (mut w, mut r, _) = setup(8, 4, 1024);
+    let (writer, reader) = (Task::new(), Task::new());
+    for piece in [&b"hel"[..], b"lo wo", b"rld\n"] {
+        // A read started and dropped before the line is complete.
+        assert!(reader.poll(pin!(r.read_line(false))).is_pending());
+        w.write_now(piece).unwrap();
+        // A flush started and dropped.
+        let _ = writer.poll(pin!(w.flush()));
+    }
+    assert_eq!(
+        reader.now(r.read_line(false)).unwrap().unwrap(),
+        "hello world"
+    );
+}
+
+#[test]
+fn the_halves_can_move_to_other_threads() {
+    fn send<T: Send + 'static>() {}
+    send::<PipeWriter>();
+    send::<PipeReader>();
+}

@@ -117,8 +117,11 @@ fn a_frame_over_the_pause_threshold_does_not_deadlock() {
     while written < 1 << 20 {
         w.write_now(&piece).unwrap();
         written += piece.len();
+        let mut waits_here = 0;
         while flush_pending(&mut w, &writer) {
             writer_waits += 1;
+            waits_here += 1;
+            assert!(waits_here < 3, "deadlock: the reader waits and so does the writer");
             // The reader needs more to finish its frame: polling it lets the writer go on.
             let before = writer.wakes();
             assert!(reader.poll(line.as_mut()).is_pending());

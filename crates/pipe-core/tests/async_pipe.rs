@@ -121,7 +121,10 @@ fn a_frame_over_the_pause_threshold_does_not_deadlock() {
         while flush_pending(&mut w, &writer) {
             writer_waits += 1;
             waits_here += 1;
-            assert!(waits_here < 3, "deadlock: the reader waits and so does the writer");
+            assert!(
+                waits_here < 3,
+                "deadlock: the reader waits and so does the writer"
+            );
             // The reader needs more to finish its frame: polling it lets the writer go on.
             let before = writer.wakes();
             assert!(reader.poll(line.as_mut()).is_pending());

@@ -31,19 +31,43 @@ fn main() {
     let total = if args.quick { 4 << 20 } else { 32 << 20 };
 
     for len in [16, 64, 256, 4096] {
-        progress(&format!("lines/{len}"));
-        line_workload(&rt, &mut report, len, total, rounds);
+        if args.wants(&format!("lines/{len}")) {
+            progress(&format!("lines/{len}"));
+            line_workload(&rt, &mut report, len, total, rounds);
+        }
     }
-    progress("stream/64");
-    stream_workload(&rt, &mut report, total, rounds);
-    progress("frames/resp");
-    resp_workload(&rt, &mut report, total, rounds);
-    progress("frame/8MiB");
-    long_frame_workload(&rt, &mut report, rounds);
-    progress("pool");
-    pool_workload(&mut report, args.quick);
-    let loopback_total = if args.quick { 8 << 20 } else { 64 << 20 };
-    loopback_workloads(&mut report, loopback_total, rounds);
+    if args.wants("stream/64") {
+        progress("stream/64");
+        stream_workload(&rt, &mut report, total, rounds);
+    }
+    if args.wants("frames/resp") {
+        progress("frames/resp");
+        resp_workload(&rt, &mut report, total, rounds);
+    }
+    if args.wants("frame/8MiB") {
+        progress("frame/8MiB");
+        long_frame_workload(&rt, &mut report, rounds);
+    }
+    if args.wants("pool") {
+        progress("pool");
+        pool_workload(&mut report, args.quick);
+    }
+    if args.wants("loopback") {
+        let loopback_total = if args.quick { 8 << 20 } else { 64 << 20 };
+        loopback_workloads(&mut report, loopback_total, rounds);
+    }
+    if args.wants("inproc") {
+        progress("inproc/16KiB");
+        inproc_workload(
+            &mut report,
+            if args.quick { 16 << 20 } else { 128 << 20 },
+            rounds,
+        );
+    }
+    if args.wants("redis") {
+        progress("redis/GET");
+        redis_workload(&mut report, args.quick, rounds);
+    }
 
     let memory = args.out.join("memory.tsv");
     match std::fs::read_to_string(&memory) {
@@ -121,7 +145,8 @@ fn line_workload(
 }
 
 fn kind_of(name: &str) -> Kind {
-    if name.starts_with("pipe") || name.starts_with("ChunkedStream") {
+    let ours = ["pipe ", "ChunkedStream", "async pipe", "RESP example"];
+    if ours.iter().any(|prefix| name.starts_with(prefix)) {
         Kind::Ours
     } else if name.starts_with("memchr") {
         Kind::Limit
@@ -458,6 +483,97 @@ fn loopback_workloads(report: &mut Report, total: usize, rounds: usize) {
         rounds,
         &async_std_readers,
     );
+}
+
+/// Bytes between two tasks in one process (the async pipe, `tokio::io::duplex`, `piper`), on a
+/// two-worker runtime: `total` bytes in 16 KiB writes.
+fn inproc_workload(report: &mut Report, total: usize, rounds: usize) {
+    use chunkedbuffer_benches::inproc;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let data: &'static [u8] = Vec::leak(lines(64, total));
+    let mut impls: Vec<Impl> = vec![
+        (
+            "async pipe get_buffer+flush / read_at_most (Bytes)",
+            Box::new(|| rt.block_on(inproc::pipe_native(data, PIECE))),
+        ),
+        (
+            "async pipe AsyncWrite / AsyncRead",
+            Box::new(|| rt.block_on(inproc::pipe_io(data, PIECE))),
+        ),
+        (
+            "tokio::io::duplex(64 KiB)",
+            Box::new(|| rt.block_on(inproc::duplex(data, PIECE))),
+        ),
+        (
+            "piper::pipe(64 KiB)",
+            Box::new(|| rt.block_on(inproc::piper(data, PIECE))),
+        ),
+    ];
+    let times = measure(rounds, &mut impls);
+    for ((name, _), time) in impls.iter().zip(times) {
+        report.throughput(
+            "inproc/16KiB",
+            name,
+            kind_of(name),
+            mib_per_s(data.len(), time),
+        );
+    }
+}
+
+/// Pipelined GETs (100 per write, 64-byte values) against one real redis-server: the RESP
+/// example client against the same client on tokio's `BufReader`. Skipped, and said so, when
+/// no redis-server can be found or installed.
+fn redis_workload(report: &mut Report, quick: bool, rounds: usize) {
+    use chunkedbuffer_benches::redis;
+    let server = match pipe_model::redis::RedisServer::start(&[]) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("bench: no redis rows: {e}");
+            return;
+        }
+    };
+    let addr = server.addr();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let stream = pipe_tokio::ChunkedStream::connect(addr)
+            .await
+            .expect("connect");
+        let mut client = redis::resp::Client::new(stream);
+        client
+            .command(&[b"SET", redis::KEY, &[b'v'; 64]])
+            .await
+            .expect("SET");
+    });
+    let (batches, depth) = (if quick { 200 } else { 2_000 }, 100);
+    let mut impls: Vec<Impl> = vec![
+        (
+            "RESP example client (read_line + read_exact)",
+            Box::new(|| rt.block_on(redis::ours(addr, batches, depth))),
+        ),
+        (
+            "tokio BufReader client (read_until + read_exact)",
+            Box::new(|| rt.block_on(redis::bufreader(addr, batches, depth))),
+        ),
+    ];
+    let times = measure(rounds, &mut impls);
+    for ((name, _), time) in impls.iter().zip(times) {
+        let gets = (batches * depth) as f64 / time.as_secs_f64();
+        report.push(
+            "redis/GET x100",
+            name,
+            kind_of(name),
+            gets / 1e3,
+            "kGET/s",
+            true,
+        );
+    }
 }
 
 /// The targets the project set itself (issue "cargo xtask bench"), each with what this run

@@ -7,7 +7,9 @@
 //! median of the rounds. Ratios between rows are what to read: absolute times move with the
 //! machine.
 
+pub mod inproc;
 pub mod peers;
+pub mod redis;
 pub mod report;
 pub mod source;
 
@@ -83,14 +85,25 @@ pub struct Args {
     pub quick: bool,
     /// Where results go (`target/xtask` by default).
     pub out: std::path::PathBuf,
+    /// `--only PREFIX`: run only the workloads whose name starts with it (for investigating one
+    /// row; the JSON then holds only those).
+    pub only: Option<String>,
 }
 
 impl Args {
+    /// Whether the workload `name` is to run (see `only`).
+    pub fn wants(&self, name: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|prefix| name.starts_with(prefix.as_str()))
+    }
+
     /// Parses the process arguments.
     pub fn parse() -> Args {
         let mut args = Args {
             quick: false,
             out: std::path::PathBuf::from("target/xtask"),
+            only: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(a) = it.next() {
@@ -101,6 +114,7 @@ impl Args {
                         args.out = dir.into();
                     }
                 }
+                "--only" => args.only = it.next(),
                 _ => {}
             }
         }

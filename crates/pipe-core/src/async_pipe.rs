@@ -384,7 +384,10 @@ impl PollRead for PipeReader {
                 return Poll::Ready(());
             }
             // The read needs more than is buffered: let a paused writer fill up to its frame.
-            *grant = pipe.len().saturating_add(budget);
+            // Reads that take whatever is there pass an unbounded budget; they need one more
+            // byte, and the cap keeps a grant they leave behind within a frame.
+            let need = budget.min(pipe.max_frame().saturating_add(1));
+            *grant = pipe.len().saturating_add(need);
             set_waker(reader_waker, cx);
             if let Some(waker) = writer_waker.take() {
                 waker.wake();

@@ -1,0 +1,107 @@
+//! Bytes between two tasks in one process: the async pipe against `tokio::io::duplex` and
+//! `piper::pipe`, each with a 64 KiB window, on a two-worker tokio runtime. The writer sends
+//! `total` bytes in `piece`-byte writes; the reader takes what is there. Every run returns the
+//! byte count it received, which the harness checks.
+
+use std::hint::black_box;
+
+use pipe_core::{AsyncPipeOptions, pipe_with};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The window all three get: the async pipe's pause threshold, duplex's and piper's capacity.
+pub const WINDOW: usize = 64 * 1024;
+
+fn async_pipe() -> (pipe_core::PipeWriter, pipe_core::PipeReader) {
+    pipe_with(AsyncPipeOptions {
+        pause: WINDOW,
+        resume: WINDOW / 2,
+        ..AsyncPipeOptions::default()
+    })
+    .expect("valid thresholds")
+}
+
+/// The async pipe's own API: the writer fills pooled space in place and flushes; the reader
+/// takes `Bytes` (slices of the chunks, no copy) with `read_at_most`.
+pub async fn pipe_native(data: &'static [u8], piece: usize) -> u64 {
+    let (mut w, mut r) = async_pipe();
+    let writer = tokio::spawn(async move {
+        for part in data.chunks(piece) {
+            {
+                let mut buf = w.get_buffer(part.len()).expect("space");
+                buf[..part.len()].copy_from_slice(part);
+                buf.commit(part.len()).expect("commit");
+            }
+            w.flush().await.expect("flush");
+        }
+    });
+    let mut n = 0;
+    while let Some(bytes) = r.read_at_most(WINDOW).await.expect("read") {
+        n += black_box(bytes).len() as u64;
+    }
+    writer.await.expect("writer");
+    n
+}
+
+/// The async pipe through tokio's `AsyncWrite`/`AsyncRead`, as a drop-in for `duplex`.
+pub async fn pipe_io(data: &'static [u8], piece: usize) -> u64 {
+    let (mut w, mut r) = async_pipe();
+    let writer = tokio::spawn(async move {
+        for part in data.chunks(piece) {
+            AsyncWriteExt::write_all(&mut w, part).await.expect("write");
+        }
+        AsyncWriteExt::shutdown(&mut w).await.expect("shutdown");
+    });
+    let n = read_all_tokio(&mut r).await;
+    writer.await.expect("writer");
+    n
+}
+
+/// `tokio::io::duplex(WINDOW)`: one direction used.
+pub async fn duplex(data: &'static [u8], piece: usize) -> u64 {
+    let (mut w, mut r) = tokio::io::duplex(WINDOW);
+    let writer = tokio::spawn(async move {
+        for part in data.chunks(piece) {
+            w.write_all(part).await.expect("write");
+        }
+        w.shutdown().await.expect("shutdown");
+    });
+    let n = read_all_tokio(&mut r).await;
+    writer.await.expect("writer");
+    n
+}
+
+/// `piper::pipe(WINDOW)` through futures-io, on the same runtime.
+pub async fn piper(data: &'static [u8], piece: usize) -> u64 {
+    use futures_util::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (mut r, mut w) = piper::pipe(WINDOW);
+    let writer = tokio::spawn(async move {
+        for part in data.chunks(piece) {
+            w.write_all(part).await.expect("write");
+        }
+        w.close().await.expect("close");
+    });
+    let mut buf = vec![0u8; WINDOW];
+    let mut n = 0;
+    loop {
+        let k = r.read(&mut buf).await.expect("read");
+        if k == 0 {
+            break;
+        }
+        n += black_box(&buf[..k]).len() as u64;
+    }
+    writer.await.expect("writer");
+    n
+}
+
+async fn read_all_tokio<R: tokio::io::AsyncRead + Unpin>(r: &mut R) -> u64 {
+    let mut buf = vec![0u8; WINDOW];
+    let mut n = 0;
+    loop {
+        let k = r.read(&mut buf).await.expect("read");
+        if k == 0 {
+            break;
+        }
+        n += black_box(&buf[..k]).len() as u64;
+    }
+    n
+}

@@ -321,3 +321,27 @@ fn the_halves_can_move_to_other_threads() {
     send::<PipeWriter>();
     send::<PipeReader>();
 }
+
+#[test]
+fn a_reader_waiting_for_any_byte_grants_at_most_a_frame() {
+    // A reader that takes whatever is there (the async `Read`) waits with nothing buffered;
+    // the writer may then go past `pause` only up to one maximum frame, not without bound.
+    let (mut w, mut r, _) = setup(1024, 512, 4096);
+    let (writer, reader) = (Task::new(), Task::new());
+    let mut out = [0u8; 16];
+    assert!(
+        r.poll_read_into(&mut Context::from_waker(&reader.waker), &mut out)
+            .is_pending()
+    );
+    w.write_now(&[b'x'; 2048]).unwrap();
+    assert!(
+        !flush_pending(&mut w, &writer),
+        "under the grant of one frame"
+    );
+    w.write_now(&[b'x'; 4096]).unwrap();
+    assert!(
+        flush_pending(&mut w, &writer),
+        "past a frame: backpressure again"
+    );
+    assert_eq!(reader.wakes(), 1, "the first commit woke the reader");
+}

@@ -190,18 +190,18 @@ impl<S: Transport> Client<S> {
         }
     }
 
-    /// A bulk body of `n` bytes and its `\r\n`.
+    /// A bulk body of `n` bytes and its `\r\n`, taken in one read.
     async fn read_bulk(&mut self, n: usize) -> io::Result<Bytes> {
-        self.stream.pipe_mut().set_max_frame(n.max(2));
-        let body = match self.stream.read_exact(n).await? {
-            Some(body) => body,
-            None if n == 0 => Bytes::new(),
-            None => return Err(closed_mid_reply()),
-        };
-        match self.stream.read_exact(2).await? {
-            Some(end) if end == "\r\n" => Ok(body),
-            Some(_) => Err(invalid("a bulk string not followed by \\r\\n")),
-            None => Err(closed_mid_reply()),
+        self.stream.pipe_mut().set_max_frame(n + 2);
+        let mut body = self
+            .stream
+            .read_exact(n + 2)
+            .await?
+            .ok_or_else(closed_mid_reply)?;
+        if !body.ends_with(b"\r\n") {
+            return Err(invalid("a bulk string not followed by \\r\\n"));
         }
+        body.truncate(n);
+        Ok(body)
     }
 }

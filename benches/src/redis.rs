@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::io;
 
 use bytes::Bytes;
-pub use pipe_tokio::ChunkedStream;
+pub use pipe_tokio::{ChunkedStream, ReadError};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 

@@ -46,9 +46,12 @@ impl Default for AsyncPipeOptions {
 /// ```
 /// # futures_executor_free::run(async {
 /// let (mut writer, mut reader) = pipe_core::pipe();
-/// let buf = &mut *writer.get_buffer(5)?;
-/// buf[..5].copy_from_slice(b"hi\nyo");
-/// writer.buffer_written(5)?;
+/// {
+///     // Pooled space, filled in place; it holds the pipe's lock until committed.
+///     let mut buf = writer.get_buffer(5)?;
+///     buf[..5].copy_from_slice(b"hi\nyo");
+///     buf.commit(5)?;
+/// }
 /// writer.flush().await?;
 /// writer.complete();
 /// assert_eq!(reader.read_line(false).await?.unwrap(), "hi");
@@ -407,6 +410,20 @@ impl PipeReader {
     /// Bytes written and not yet read.
     pub fn buffered(&self) -> usize {
         lock(&self.shared).pipe.len()
+    }
+
+    /// Runs `f` on the pipe, under its lock: synchronous reads of what is buffered (the `*_ref`
+    /// forms included), for parsers that wait with [`fill_more`](PipeReader::fill_more) only
+    /// when a read says `NeedMore`. A writer waiting for room is woken if `f` made enough. `f`
+    /// must not use the writer half.
+    pub fn with_pipe<R>(&mut self, f: impl FnOnce(&mut Pipe) -> R) -> R {
+        let mut shared = lock(&self.shared);
+        shared.grant = 0; // not waiting while it parses
+        let out = f(&mut shared.pipe);
+        if shared.pipe.len() <= shared.resume {
+            shared.wake_writer();
+        }
+        out
     }
 
     /// Changes the maximum frame size (see [`Pipe::set_max_frame`]).

@@ -328,6 +328,32 @@ pub trait PollRead {
         self.with_parts(|pipe, fill| pipe.poll_lines_with(cx, with_ending, f, fill))
     }
 
+    /// Polls for more bytes than are buffered now: Ready with how many arrived, `Ok(0)` at
+    /// the clean end, the stream's error after a failed one. One fill, bounded by the maximum
+    /// frame size (at least one byte each call). For parsers that read synchronously from the
+    /// pipe and wait only when it says [`ReadError::NeedMore`].
+    fn poll_fill_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        self.with_parts(|pipe, fill| {
+            if let PipeState::Failed(e) = &pipe.state {
+                return Poll::Ready(Err(e.to_io_error()));
+            }
+            if pipe.is_closed() {
+                return Poll::Ready(Ok(0));
+            }
+            let before = pipe.len;
+            let budget = pipe
+                .max_frame
+                .saturating_add(1)
+                .saturating_sub(before)
+                .max(1);
+            ready!(fill(pipe, cx, budget));
+            match &pipe.state {
+                PipeState::Failed(e) if pipe.len == before => Poll::Ready(Err(e.to_io_error())),
+                _ => Poll::Ready(Ok(pipe.len - before)),
+            }
+        })
+    }
+
     /// Polls dropping bytes through `sep`: [`Pipe::poll_discard_until`].
     fn poll_discard_until(
         &mut self,
@@ -422,7 +448,7 @@ impl<T: PollRead + Unpin> futures_core::Stream for Lines<T> {
 }
 
 /// Defines the async read methods (`read_line`, `read_until`, `read_exact`, `read_at_most`,
-/// `read_to_end`, `peek`, `discard_until`, `lines`) on a type that implements [`PollRead`],
+/// `read_to_end`, `peek`, `discard_until`, `fill_more`, `lines`) on a type that implements [`PollRead`],
 /// inside its `impl` block. The adapters share these definitions and their documentation.
 #[macro_export]
 macro_rules! async_read_methods {
@@ -522,6 +548,18 @@ macro_rules! async_read_methods {
             n: usize,
         ) -> ::std::io::Result<::std::option::Option<$crate::Bytes>> {
             self.request($crate::stream::ReadRequest::Peek(n)).await
+        }
+
+        /// Waits until more bytes are buffered than now and returns how many arrived (`Ok(0)`
+        /// at the end of the stream): the way to drive a parser that reads synchronously from
+        /// the pipe (`pipe_mut()` on a stream, `with_pipe` on the in-process reader) and waits
+        /// only when a read says `NeedMore`. Reads at most up to the maximum frame size past
+        /// what is buffered (at least one byte), so a parser that never consumes cannot grow
+        /// the buffer without bound unnoticed: its reads report the limit.
+        ///
+        /// Cancel safe: bytes that arrived stay buffered.
+        pub async fn fill_more(&mut self) -> ::std::io::Result<usize> {
+            ::std::future::poll_fn(|cx| $crate::stream::PollRead::poll_fill_more(self, cx)).await
         }
 
         /// Drops bytes up to and including the next `sep`, reading as needed: the way on

@@ -12,7 +12,7 @@
 use std::io;
 use std::time::Instant;
 
-pub use pipe_tokio::ChunkedStream;
+pub use pipe_tokio::{ChunkedStream, ReadError};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The socket types the client runs on.

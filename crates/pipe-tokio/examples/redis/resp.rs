@@ -2,6 +2,12 @@
 //! the type lines and `read_exact` for bulk bodies, and any number of commands go out in one
 //! vectored write.
 //!
+//! Parsing is synchronous on the stream's pipe (`pipe_mut()`): every reply already buffered is
+//! parsed without a poll, the type lines lent from pooled memory (no allocation), the bulk
+//! bodies as `Bytes` slices of it. Only when a read says `NeedMore` does the client await
+//! `fill_more()`. A pipe read returns a frame or consumes nothing, so the parser's only state
+//! between fills is the arrays it is inside and a bulk whose header it has read.
+//!
 //! The same file is compiled against both adapters (the tokio example and tests, and the
 //! async-std tests): the including module supplies `ChunkedStream` and a `Transport` trait for
 //! the socket types, and the adapters' methods have the same names and results.
@@ -10,7 +16,7 @@ use std::io::{self, IoSlice};
 
 use bytes::Bytes;
 
-use super::{ChunkedStream, Transport};
+use super::{ChunkedStream, ReadError, Transport};
 
 /// One reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +48,11 @@ pub struct Client<S> {
     stream: ChunkedStream<S>,
     /// The encoded headers (and small arguments) of the commands being sent.
     out: Vec<u8>,
+    /// The arrays the reply being parsed is inside, innermost last, each with the length it
+    /// must reach. Empty between replies.
+    open: Vec<(Vec<Value>, usize)>,
+    /// The length of a bulk string whose header was read and whose body has not all arrived.
+    bulk: Option<usize>,
 }
 
 /// One piece of an encoded pipeline: a range of `Client::out` or an argument as it is.
@@ -57,7 +68,7 @@ fn invalid(what: impl Into<String>) -> io::Error {
 fn closed_mid_reply() -> io::Error {
     io::Error::new(
         io::ErrorKind::UnexpectedEof,
-        "the server closed the connection inside a reply",
+        "the server closed the connection before the reply was complete",
     )
 }
 
@@ -79,6 +90,8 @@ impl<S: Transport> Client<S> {
         Client {
             stream,
             out: Vec::new(),
+            open: Vec::new(),
+            bulk: None,
         }
     }
 
@@ -140,68 +153,86 @@ impl<S: Transport> Client<S> {
     }
 
     /// Reads one reply. An error reply is `Ok(Value::Error(..))`; a connection closed before
-    /// or inside the reply is an `UnexpectedEof` error.
+    /// or inside the reply is an `UnexpectedEof` error (with what arrived of a bulk inside: see
+    /// `read_error_of`). Cancel safe: the parse resumes where it stopped.
     pub async fn read_reply(&mut self) -> io::Result<Value> {
-        // Arrays under construction, innermost last, each with the length it must reach.
-        let mut open: Vec<(Vec<Value>, usize)> = Vec::new();
         loop {
-            self.stream.pipe_mut().set_max_frame(MAX_LINE);
-            let line = self
-                .stream
-                .read_line(false)
-                .await?
-                .ok_or_else(closed_mid_reply)?;
-            let (kind, rest) = line
-                .split_first()
-                .ok_or_else(|| invalid("an empty reply line"))?;
-            let mut value = match kind {
-                b'+' => Value::Simple(line.slice(1..)),
-                b'-' => Value::Error(line.slice(1..)),
-                b':' => Value::Integer(parse_int(rest)?),
-                b'$' => match usize::try_from(parse_int(rest)?) {
-                    Err(_) => Value::Nil,
-                    Ok(n) if n > MAX_BULK => return Err(invalid(format!("a bulk of {n} bytes"))),
-                    Ok(n) => Value::Bulk(self.read_bulk(n).await?),
-                },
-                b'*' => match usize::try_from(parse_int(rest)?) {
-                    Err(_) => Value::Nil,
-                    Ok(0) => Value::Array(Vec::new()),
-                    Ok(n) => {
-                        open.push((Vec::with_capacity(n.min(1 << 16)), n));
-                        continue;
+            if let Some(value) = self.parse_buffered()? {
+                return Ok(value);
+            }
+            // At the end of the stream, the next parse sees it (end or partial).
+            self.stream.fill_more().await?;
+        }
+    }
+
+    /// Parses one reply from what is buffered: `Ok(None)` if it has not all arrived (the parse
+    /// goes on from there next time).
+    fn parse_buffered(&mut self) -> io::Result<Option<Value>> {
+        let pipe = self.stream.pipe_mut();
+        loop {
+            let mut value = if let Some(n) = self.bulk {
+                pipe.set_max_frame(n + 2);
+                let mut body = match pipe.read_exact(n + 2) {
+                    Ok(body) => body,
+                    Err(ReadError::NeedMore) => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                };
+                self.bulk = None;
+                if !body.ends_with(b"\r\n") {
+                    return Err(invalid("a bulk string not followed by \\r\\n"));
+                }
+                body.truncate(n);
+                Value::Bulk(body)
+            } else {
+                pipe.set_max_frame(MAX_LINE);
+                let line = match pipe.read_line_ref(false) {
+                    Ok(line) => line,
+                    Err(ReadError::NeedMore) => return Ok(None),
+                    Err(ReadError::End) => return Err(closed_mid_reply()),
+                    Err(e) => return Err(e.into()),
+                };
+                let (kind, rest) = line
+                    .split_first()
+                    .ok_or_else(|| invalid("an empty reply line"))?;
+                match kind {
+                    b'+' => Value::Simple(Bytes::copy_from_slice(rest)),
+                    b'-' => Value::Error(Bytes::copy_from_slice(rest)),
+                    b':' => Value::Integer(parse_int(rest)?),
+                    b'$' => match usize::try_from(parse_int(rest)?) {
+                        Err(_) => Value::Nil,
+                        Ok(n) if n > MAX_BULK => {
+                            return Err(invalid(format!("a bulk of {n} bytes")));
+                        }
+                        Ok(n) => {
+                            self.bulk = Some(n);
+                            continue;
+                        }
+                    },
+                    b'*' => match usize::try_from(parse_int(rest)?) {
+                        Err(_) => Value::Nil,
+                        Ok(0) => Value::Array(Vec::new()),
+                        Ok(n) => {
+                            self.open.push((Vec::with_capacity(n.min(1 << 16)), n));
+                            continue;
+                        }
+                    },
+                    other => {
+                        return Err(invalid(format!("unknown reply type {:?}", *other as char)));
                     }
-                },
-                other => {
-                    return Err(invalid(format!("unknown reply type {:?}", *other as char)));
                 }
             };
             // Hand the value to its array; close every array it completes.
             loop {
-                let Some((items, want)) = open.last_mut() else {
-                    return Ok(value);
+                let Some((items, want)) = self.open.last_mut() else {
+                    return Ok(Some(value));
                 };
                 items.push(value);
                 if items.len() < *want {
                     break;
                 }
-                let (items, _) = open.pop().expect("just seen");
+                let (items, _) = self.open.pop().expect("just seen");
                 value = Value::Array(items);
             }
         }
-    }
-
-    /// A bulk body of `n` bytes and its `\r\n`, taken in one read.
-    async fn read_bulk(&mut self, n: usize) -> io::Result<Bytes> {
-        self.stream.pipe_mut().set_max_frame(n + 2);
-        let mut body = self
-            .stream
-            .read_exact(n + 2)
-            .await?
-            .ok_or_else(closed_mid_reply)?;
-        if !body.ends_with(b"\r\n") {
-            return Err(invalid("a bulk string not followed by \\r\\n"));
-        }
-        body.truncate(n);
-        Ok(body)
     }
 }

@@ -39,8 +39,8 @@ pub async fn ours(addr: std::net::SocketAddr, batches: usize, depth: usize) -> u
     total
 }
 
-/// The same client on tokio's `BufReader` (8 KiB, its default): the same encoding, one write
-/// per pipeline, `read_until(b'\n')` for the type line and `read_exact` into a fresh `Vec`
+/// The same client on tokio's `BufReader` (8 KiB, its default): the same encoder
+/// (`resp::encode_header`), one write per pipeline, `read_until(b'\n')` for the type line and `read_exact` into a fresh `Vec`
 /// (a `Bytes`) per value, as a hand-written client does.
 pub async fn bufreader(addr: std::net::SocketAddr, batches: usize, depth: usize) -> u64 {
     let socket = TcpStream::connect(addr).await.expect("connect");
@@ -52,9 +52,9 @@ pub async fn bufreader(addr: std::net::SocketAddr, batches: usize, depth: usize)
     for _ in 0..batches {
         out.clear();
         for _ in 0..depth {
-            out.extend_from_slice(format!("*{}\r\n", 2).as_bytes());
+            resp::encode_header(&mut out, b'*', 2);
             for arg in [&b"GET"[..], KEY] {
-                out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+                resp::encode_header(&mut out, b'$', arg.len());
                 out.extend_from_slice(arg);
                 out.extend_from_slice(b"\r\n");
             }

@@ -72,6 +72,24 @@ fn closed_mid_reply() -> io::Error {
     )
 }
 
+/// Appends `*3\r\n` or `$5\r\n`: a type byte, a length in decimal, `\r\n`.
+pub fn encode_header(out: &mut Vec<u8>, kind: u8, len: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = len;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push(kind);
+    out.extend_from_slice(&digits[at..]);
+    out.extend_from_slice(b"\r\n");
+}
+
 fn parse_int(digits: &[u8]) -> io::Result<i64> {
     std::str::from_utf8(digits)
         .ok()
@@ -124,9 +142,9 @@ impl<S: Transport> Client<S> {
         let mut parts: Vec<Part<'_>> = Vec::new();
         let mut from = 0;
         for args in commands {
-            out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+            encode_header(&mut out, b'*', args.len());
             for arg in *args {
-                out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+                encode_header(&mut out, b'$', arg.len());
                 if arg.len() < COPY_BELOW {
                     out.extend_from_slice(arg);
                 } else {
@@ -171,7 +189,9 @@ impl<S: Transport> Client<S> {
         let pipe = self.stream.pipe_mut();
         loop {
             let mut value = if let Some(n) = self.bulk {
-                pipe.set_max_frame(n + 2);
+                // Not lower than for lines: `fill_more` reads up to the maximum frame past what
+                // is buffered, and a small one would make it read a few bytes at a time.
+                pipe.set_max_frame((n + 2).max(MAX_LINE));
                 let mut body = match pipe.read_exact(n + 2) {
                     Ok(body) => body,
                     Err(ReadError::NeedMore) => return Ok(None),

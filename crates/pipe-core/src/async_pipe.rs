@@ -129,17 +129,45 @@ struct Shared {
     writer_waker: Option<Waker>,
 }
 
-impl Shared {
-    fn wake_reader(&mut self) {
-        if let Some(waker) = self.reader_waker.take() {
+/// The shared state, locked, with the tasks to wake once the lock is released (a task woken
+/// under the lock would find it taken).
+struct Locked<'a> {
+    /// `Some` until the lock is released in `drop`.
+    guard: Option<MutexGuard<'a, Shared>>,
+    /// Wakers taken out of `Shared`, woken after the lock is released.
+    wake: [Option<Waker>; 2],
+}
+
+impl Deref for Locked<'_> {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        self.guard.as_ref().expect("held until drop")
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Shared {
+        self.guard.as_mut().expect("held until drop")
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        for waker in self.wake.iter_mut().filter_map(Option::take) {
             waker.wake();
         }
     }
+}
+
+impl Locked<'_> {
+    fn wake_reader(&mut self) {
+        self.wake[0] = self.reader_waker.take();
+    }
 
     fn wake_writer(&mut self) {
-        if let Some(waker) = self.writer_waker.take() {
-            waker.wake();
-        }
+        self.wake[1] = self.writer_waker.take();
     }
 
     /// The writer's backpressure check: `Ready(Ok)` to go on, `Pending` to wait for the reader,
@@ -173,8 +201,11 @@ fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
 
 /// Locks the shared state; a panic elsewhere while it was held (in a `read_lines_with` callback)
 /// does not make the pipe unusable: every pipe call leaves it consistent before running user code.
-fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock(shared: &Mutex<Shared>) -> Locked<'_> {
+    Locked {
+        guard: Some(shared.lock().unwrap_or_else(PoisonError::into_inner)),
+        wake: [None, None],
+    }
 }
 
 /// The writing half of an in-process pipe: fill pooled space in place
@@ -190,7 +221,7 @@ pub struct PipeWriter {
 /// [`PipeWriter::buffer_written`]. It holds the pipe's lock, so fill it without awaiting
 /// (it is not `Send`, so a spawned task cannot hold it across an `.await`).
 pub struct PipeBuffer<'a> {
-    guard: MutexGuard<'a, Shared>,
+    guard: Locked<'a>,
 }
 
 impl Deref for PipeBuffer<'_> {
@@ -215,7 +246,7 @@ impl PipeBuffer<'_> {
     }
 }
 
-fn commit(shared: &mut Shared, n: usize) -> Result<(), WriteError> {
+fn commit(shared: &mut Locked<'_>, n: usize) -> Result<(), WriteError> {
     if shared.reader_gone {
         return Err(WriteError::ReaderGone);
     }
@@ -233,7 +264,7 @@ impl std::fmt::Debug for PipeWriter {
 }
 
 impl PipeWriter {
-    fn lock(&self) -> MutexGuard<'_, Shared> {
+    fn lock(&self) -> Locked<'_> {
         lock(&self.shared)
     }
 
@@ -370,8 +401,9 @@ impl std::fmt::Debug for PipeReader {
 
 impl PollRead for PipeReader {
     fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut FillFn<'_>) -> R) -> R {
-        let mut guard = lock(&self.shared);
-        let shared = &mut *guard;
+        let mut locked = lock(&self.shared);
+        let Locked { guard, wake } = &mut locked;
+        let shared: &mut Shared = guard.as_deref_mut().expect("just locked");
         shared.grant = 0;
         let (pipe, reader_waker, writer_waker, grant) = (
             &mut shared.pipe,
@@ -393,12 +425,12 @@ impl PollRead for PipeReader {
             *grant = pipe.len().saturating_add(need);
             set_waker(reader_waker, cx);
             if let Some(waker) = writer_waker.take() {
-                waker.wake();
+                wake[1] = Some(waker);
             }
             Poll::Pending
         });
-        if shared.pipe.len() <= shared.resume {
-            shared.wake_writer();
+        if locked.pipe.len() <= locked.resume {
+            locked.wake_writer();
         }
         out
     }

@@ -2,8 +2,6 @@
 //! against pipe-async-std and run under async-std, over TCP and Unix sockets: the same client
 //! source and the same checks as pipe-tokio's `tests/redis.rs`.
 
-use std::time::Duration;
-
 use futures_util::io::{AsyncRead, AsyncWrite};
 pub use pipe_async_std::{ChunkedStream, ReadError, read_error_of};
 use pipe_model::redis::RedisServer;
@@ -16,6 +14,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Transport for T {}
 #[path = "../../pipe-tokio/examples/redis/resp.rs"]
 mod resp;
 
+#[macro_use]
 #[path = "../../pipe-tokio/tests/redis/cases.rs"]
 mod cases;
 
@@ -37,48 +36,4 @@ async fn unix(server: &RedisServer) -> Client<async_std::os::unix::net::UnixStre
     )
 }
 
-#[async_std::test]
-async fn set_get_sizes() {
-    let server = server();
-    cases::set_get_sizes(&mut tcp(&server).await).await.unwrap();
-    cases::set_get_sizes(&mut unix(&server).await)
-        .await
-        .unwrap();
-}
-
-#[async_std::test]
-async fn binary_values() {
-    let server = server();
-    cases::binary_values(&mut tcp(&server).await).await.unwrap();
-    cases::binary_values(&mut unix(&server).await)
-        .await
-        .unwrap();
-}
-
-#[async_std::test]
-async fn lrange_100k() {
-    let server = server();
-    cases::lrange_100k(&mut tcp(&server).await).await.unwrap();
-    cases::lrange_100k(&mut unix(&server).await).await.unwrap();
-}
-
-#[async_std::test]
-async fn error_replies() {
-    let server = server();
-    cases::errors(&mut tcp(&server).await).await.unwrap();
-    cases::errors(&mut unix(&server).await).await.unwrap();
-}
-
-#[async_std::test]
-async fn server_closes_mid_reply() {
-    let server = server();
-    let pause = || async_std::task::sleep(Duration::from_millis(300));
-    let (mut victim, mut killer) = (tcp(&server).await, tcp(&server).await);
-    cases::closed_mid_reply(&mut victim, &mut killer, pause())
-        .await
-        .unwrap();
-    let (mut victim, mut killer) = (unix(&server).await, unix(&server).await);
-    cases::closed_mid_reply(&mut victim, &mut killer, pause())
-        .await
-        .unwrap();
-}
+redis_tests!(async_std::test, async_std::task::sleep);

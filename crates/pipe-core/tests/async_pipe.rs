@@ -10,10 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
 use pipe_core::stream::read_error_of;
-use pipe_core::{
-    AsyncPipeOptions, PipeOptions, PipeReader, PipeWriter, Pool, PoolConfig, ReadError, WriteError,
-    pipe_with,
-};
+use pipe_core::{AsyncPipeOptions, PipeReader, PipeWriter, ReadError, WriteError, pipe_with};
 
 /// A waker that counts its wake-ups.
 #[derive(Default)]
@@ -56,20 +53,7 @@ impl Task {
     }
 }
 
-fn setup(pause: usize, resume: usize, max_frame: usize) -> (PipeWriter, PipeReader, Pool) {
-    let pool = Pool::new(PoolConfig::default()).unwrap();
-    let (w, r) = pipe_with(AsyncPipeOptions {
-        pipe: PipeOptions {
-            pool: pool.clone(),
-            max_frame,
-            ..PipeOptions::default()
-        },
-        pause,
-        resume,
-    })
-    .unwrap();
-    (w, r, pool)
-}
+use pipe_model::async_pipe as setup;
 
 fn flush_pending(w: &mut PipeWriter, task: &Task) -> bool {
     task.poll(pin!(w.flush())).is_pending()

@@ -15,7 +15,7 @@ use std::io;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use pipe_core::{AsyncPipeOptions, PipeOptions, Pool, PoolConfig, WriteError, pipe_with};
+use pipe_core::WriteError;
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -98,17 +98,7 @@ fn poll_once<F: std::future::Future>(f: F) -> Poll<F::Output> {
 }
 
 fn run(ops: Vec<Op>, pause: usize, resume: usize, max_frame: usize) -> Result<(), TestCaseError> {
-    let pool = Pool::new(PoolConfig::default()).unwrap();
-    let (w, r) = pipe_with(AsyncPipeOptions {
-        pipe: PipeOptions {
-            pool: pool.clone(),
-            max_frame,
-            ..PipeOptions::default()
-        },
-        pause,
-        resume,
-    })
-    .unwrap();
+    let (w, r, pool) = pipe_model::async_pipe(pause, resume, max_frame);
     let (mut w, mut r) = (Some(w), Some(r));
     let mut m = Model {
         bytes: VecDeque::new(),

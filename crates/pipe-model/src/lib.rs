@@ -7,6 +7,27 @@
 pub mod faults;
 pub mod redis;
 
+/// An in-process pipe on a pool of its own (so a test can check that every chunk came back),
+/// with the given backpressure thresholds and maximum frame size.
+pub fn async_pipe(
+    pause: usize,
+    resume: usize,
+    max_frame: usize,
+) -> (pipe_core::PipeWriter, pipe_core::PipeReader, Pool) {
+    let pool = Pool::new(pipe_core::PoolConfig::default()).expect("the default pool config");
+    let (w, r) = pipe_core::pipe_with(pipe_core::AsyncPipeOptions {
+        pipe: PipeOptions {
+            pool: pool.clone(),
+            max_frame,
+            ..PipeOptions::default()
+        },
+        pause,
+        resume,
+    })
+    .expect("pause above resume");
+    (w, r, pool)
+}
+
 use std::collections::VecDeque;
 use std::io;
 

@@ -6,26 +6,13 @@ use std::io;
 use std::time::Duration;
 
 use pipe_model::faults::lines;
-use pipe_tokio::{
-    AsyncPipeOptions, PipeOptions, PipeReader, PipeWriter, Pool, PoolConfig, pipe_with,
-};
+use pipe_tokio::{PipeReader, PipeWriter, Pool};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PAUSE: usize = 64 * 1024;
 
 fn setup(max_frame: usize) -> (PipeWriter, PipeReader, Pool) {
-    let pool = Pool::new(PoolConfig::default()).unwrap();
-    let (w, r) = pipe_with(AsyncPipeOptions {
-        pipe: PipeOptions {
-            pool: pool.clone(),
-            max_frame,
-            ..PipeOptions::default()
-        },
-        pause: PAUSE,
-        resume: PAUSE / 2,
-    })
-    .unwrap();
-    (w, r, pool)
+    pipe_model::async_pipe(PAUSE, PAUSE / 2, max_frame)
 }
 
 /// Writes `data` by filling pooled buffers in place, in pieces of up to `piece` bytes, flushing

@@ -1,8 +1,6 @@
 //! The RESP client example against a real redis-server (started by the test on a free loopback
 //! port and a Unix socket, persistence off), over TCP and Unix sockets.
 
-use std::time::Duration;
-
 use pipe_model::redis::RedisServer;
 pub use pipe_tokio::{ChunkedStream, ReadError, read_error_of};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -15,6 +13,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Transport for T {}
 #[path = "../examples/redis/resp.rs"]
 mod resp;
 
+#[macro_use]
 #[path = "redis/cases.rs"]
 mod cases;
 
@@ -36,48 +35,4 @@ async fn unix(server: &RedisServer) -> Client<tokio::net::UnixStream> {
     )
 }
 
-#[tokio::test]
-async fn set_get_sizes() {
-    let server = server();
-    cases::set_get_sizes(&mut tcp(&server).await).await.unwrap();
-    cases::set_get_sizes(&mut unix(&server).await)
-        .await
-        .unwrap();
-}
-
-#[tokio::test]
-async fn binary_values() {
-    let server = server();
-    cases::binary_values(&mut tcp(&server).await).await.unwrap();
-    cases::binary_values(&mut unix(&server).await)
-        .await
-        .unwrap();
-}
-
-#[tokio::test]
-async fn lrange_100k() {
-    let server = server();
-    cases::lrange_100k(&mut tcp(&server).await).await.unwrap();
-    cases::lrange_100k(&mut unix(&server).await).await.unwrap();
-}
-
-#[tokio::test]
-async fn error_replies() {
-    let server = server();
-    cases::errors(&mut tcp(&server).await).await.unwrap();
-    cases::errors(&mut unix(&server).await).await.unwrap();
-}
-
-#[tokio::test]
-async fn server_closes_mid_reply() {
-    let server = server();
-    let pause = || tokio::time::sleep(Duration::from_millis(300));
-    let (mut victim, mut killer) = (tcp(&server).await, tcp(&server).await);
-    cases::closed_mid_reply(&mut victim, &mut killer, pause())
-        .await
-        .unwrap();
-    let (mut victim, mut killer) = (unix(&server).await, unix(&server).await);
-    cases::closed_mid_reply(&mut victim, &mut killer, pause())
-        .await
-        .unwrap();
-}
+redis_tests!(tokio::test, tokio::time::sleep);

@@ -222,3 +222,36 @@ pub async fn closed_mid_reply<S: Transport>(
     );
     Ok(())
 }
+
+/// The test functions, one per case, each on a fresh server over TCP and then the Unix socket:
+/// `redis_tests!(test attribute, |duration| sleep future)`. The including file defines
+/// `server()`, `tcp(&server)` and `unix(&server)` for its runtime.
+macro_rules! redis_tests {
+    ($test:meta, $sleep:expr) => {
+        redis_tests!(@each $test, set_get_sizes, binary_values, lrange_100k, errors);
+
+        #[$test]
+        async fn server_closes_mid_reply() {
+            let server = server();
+            let pause = || ($sleep)(std::time::Duration::from_millis(300));
+            let (mut victim, mut killer) = (tcp(&server).await, tcp(&server).await);
+            cases::closed_mid_reply(&mut victim, &mut killer, pause())
+                .await
+                .unwrap();
+            let (mut victim, mut killer) = (unix(&server).await, unix(&server).await);
+            cases::closed_mid_reply(&mut victim, &mut killer, pause())
+                .await
+                .unwrap();
+        }
+    };
+    (@each $test:meta, $($case:ident),*) => {
+        $(
+            #[$test]
+            async fn $case() {
+                let server = server();
+                cases::$case(&mut tcp(&server).await).await.unwrap();
+                cases::$case(&mut unix(&server).await).await.unwrap();
+            }
+        )*
+    };
+}

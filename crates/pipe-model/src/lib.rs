@@ -62,6 +62,8 @@ macro_rules! check {
     };
 }
 
+pub mod async_model;
+
 /// One step of a scenario.
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]

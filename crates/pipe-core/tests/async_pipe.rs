@@ -329,3 +329,27 @@ fn a_reader_waiting_for_any_byte_grants_at_most_a_frame() {
     );
     assert_eq!(reader.wakes(), 1, "the first commit woke the reader");
 }
+
+#[test]
+fn a_drained_pipe_holds_no_chunk_while_both_halves_live() {
+    let (mut w, mut r, pool) = setup(64 * 1024, 32 * 1024, 1024);
+    let task = Task::new();
+    for _ in 0..100 {
+        w.write_now(&[b'x'; 999]).unwrap();
+        w.write_now(b"\n").unwrap();
+        assert_eq!(task.now(r.read_line(false)).unwrap().unwrap().len(), 999);
+    }
+    assert_eq!(
+        pool.stats().outstanding_chunks,
+        0,
+        "idle halves hold no memory"
+    );
+    // The same after a fill in place.
+    {
+        let mut buf = w.get_buffer(0).unwrap();
+        buf[..3].copy_from_slice(b"ok\n");
+        buf.commit(3).unwrap();
+    }
+    assert_eq!(task.now(r.read_line(false)).unwrap().unwrap(), "ok");
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+}

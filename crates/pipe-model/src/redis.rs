@@ -55,7 +55,9 @@ fn install() -> io::Result<()> {
         ))),
         Err(e) => Err(io::Error::new(
             e.kind(),
-            format!("redis-server is not installed and `flock ... apt-get install` could not be run: {e}"),
+            format!(
+                "redis-server is not installed and `flock ... apt-get install` could not be run: {e}"
+            ),
         )),
     }
 }

@@ -5,13 +5,14 @@
 
 use std::hint::black_box;
 
-use pipe_core::{AsyncPipeOptions, pipe_with};
+use pipe_core::AsyncPipeOptions;
+use pipe_tokio::pipe_with;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The window all three get: the async pipe's pause threshold, duplex's and piper's capacity.
 pub const WINDOW: usize = 64 * 1024;
 
-fn async_pipe() -> (pipe_core::PipeWriter, pipe_core::PipeReader) {
+fn async_pipe() -> (pipe_tokio::PipeWriter, pipe_tokio::PipeReader) {
     pipe_with(AsyncPipeOptions {
         pause: WINDOW,
         resume: WINDOW / 2,

@@ -49,7 +49,7 @@ async fn lines_between_tasks_and_the_reader_going() {
     let data = lines(3, 50_000);
     let expected = data.clone();
     let writer = async_std::task::spawn(async move {
-        // The inherent `write_all` (copy, then flush under backpressure).
+        // futures' `write_all` (in scope): each `poll_write` waits out backpressure.
         for part in data.chunks(500) {
             w.write_all(part).await.unwrap();
         }

@@ -490,86 +490,105 @@ impl Drop for PipeReader {
     }
 }
 
-/// tokio's `AsyncRead`/`AsyncWrite` for the halves (feature `tokio`, which `pipe-tokio` turns on).
-#[cfg(feature = "tokio")]
-mod tokio_io {
-    use std::io;
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
+/// Defines, in an adapter crate, its own `PipeWriter` and `PipeReader`: thin wrappers of this
+/// module's halves (they deref to them, so every method is there) that the adapter gives its
+/// runtime's `AsyncRead`/`AsyncWrite`, and `pipe()`/`pipe_with()` making them. The argument
+/// names the I/O traits in the docs. Shared by `pipe-tokio` and `pipe-async-std`; `pipe-core`
+/// itself depends on no runtime.
+#[macro_export]
+macro_rules! async_pipe_halves {
+    ($traits:literal) => {
+        /// The writing half of an in-process pipe, with
+        #[doc = $traits]
+        /// `AsyncWrite`. It derefs to [`pipe_core::PipeWriter`], which has the methods
+        /// (`get_buffer`, `buffer_written`, `write_now`, `write_all`, `flush`, ...).
+        /// Dropping it completes the write side cleanly.
+        #[derive(Debug)]
+        pub struct PipeWriter($crate::PipeWriter);
 
-    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+        /// The reading half of an in-process pipe, with
+        #[doc = $traits]
+        /// `AsyncRead`. It derefs to [`pipe_core::PipeReader`], which has the read methods
+        /// (`read_line`, `read_until`, `read_exact`, ..., `fill_more`, `with_pipe`), each cancel
+        /// safe. Dropping it gives its bytes back to the pool and fails the writer's next call.
+        #[derive(Debug)]
+        pub struct PipeReader($crate::PipeReader);
 
-    use super::{PipeReader, PipeWriter};
-
-    impl AsyncRead for PipeReader {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &mut ReadBuf<'_>,
-        ) -> Poll<io::Result<()>> {
-            let n =
-                std::task::ready!(self.get_mut().poll_read_into(cx, buf.initialize_unfilled()))?;
-            buf.advance(n);
-            Poll::Ready(Ok(()))
-        }
-    }
-
-    impl AsyncWrite for PipeWriter {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            PipeWriter::poll_write(self.get_mut(), cx, buf)
+        /// An in-process pipe with the default options (64 KiB pause, 32 KiB resume, 64 KiB
+        /// maximum frame, the global pool): see [`pipe_core::pipe`].
+        pub fn pipe() -> (PipeWriter, PipeReader) {
+            let (w, r) = $crate::pipe();
+            (PipeWriter(w), PipeReader(r))
         }
 
-        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-            PipeWriter::poll_flush(self.get_mut(), cx)
+        /// An in-process pipe with the given options: see [`pipe_core::pipe_with`]. Error
+        /// (`InvalidInput`): `pause` is 0 or not above `resume`.
+        pub fn pipe_with(
+            options: $crate::AsyncPipeOptions,
+        ) -> ::std::io::Result<(PipeWriter, PipeReader)> {
+            let (w, r) = $crate::pipe_with(options)?;
+            ::std::result::Result::Ok((PipeWriter(w), PipeReader(r)))
         }
 
-        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            self.get_mut().poll_complete()
-        }
-    }
-}
-
-/// futures-io's `AsyncRead`/`AsyncWrite` for the halves (feature `futures-io`, which
-/// `pipe-async-std` turns on).
-#[cfg(feature = "futures-io")]
-mod futures_io_impls {
-    use std::io;
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-
-    use futures_io::{AsyncRead, AsyncWrite};
-
-    use super::{PipeReader, PipeWriter};
-
-    impl AsyncRead for PipeReader {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &mut [u8],
-        ) -> Poll<io::Result<usize>> {
-            self.get_mut().poll_read_into(cx, buf)
-        }
-    }
-
-    impl AsyncWrite for PipeWriter {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            PipeWriter::poll_write(self.get_mut(), cx, buf)
+        impl ::std::ops::Deref for PipeWriter {
+            type Target = $crate::PipeWriter;
+            fn deref(&self) -> &$crate::PipeWriter {
+                &self.0
+            }
         }
 
-        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-            PipeWriter::poll_flush(self.get_mut(), cx)
+        impl ::std::ops::DerefMut for PipeWriter {
+            fn deref_mut(&mut self) -> &mut $crate::PipeWriter {
+                &mut self.0
+            }
         }
 
-        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            self.get_mut().poll_complete()
+        impl ::std::ops::Deref for PipeReader {
+            type Target = $crate::PipeReader;
+            fn deref(&self) -> &$crate::PipeReader {
+                &self.0
+            }
         }
-    }
+
+        impl ::std::ops::DerefMut for PipeReader {
+            fn deref_mut(&mut self) -> &mut $crate::PipeReader {
+                &mut self.0
+            }
+        }
+
+        impl PipeWriter {
+            /// Completes the write side cleanly (see [`pipe_core::PipeWriter::complete`]).
+            pub fn complete(self) {
+                self.0.complete()
+            }
+
+            /// Completes the write side with an error (see
+            /// [`pipe_core::PipeWriter::complete_with_error`]).
+            pub fn complete_with_error(self, error: ::std::io::Error) {
+                self.0.complete_with_error(error)
+            }
+
+            /// The runtime-free half.
+            pub fn into_inner(self) -> $crate::PipeWriter {
+                self.0
+            }
+        }
+
+        impl PipeReader {
+            /// Stops reading (see [`pipe_core::PipeReader::complete`]).
+            pub fn complete(self) {
+                self.0.complete()
+            }
+
+            /// A stream of lines (see `read_line`), ending at the end of the pipe.
+            pub fn lines(self, with_ending: bool) -> $crate::stream::Lines<$crate::PipeReader> {
+                self.0.lines(with_ending)
+            }
+
+            /// The runtime-free half.
+            pub fn into_inner(self) -> $crate::PipeReader {
+                self.0
+            }
+        }
+    };
 }

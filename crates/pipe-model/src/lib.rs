@@ -7,15 +7,15 @@
 pub mod faults;
 pub mod redis;
 
-/// An in-process pipe on a pool of its own (so a test can check that every chunk came back),
-/// with the given backpressure thresholds and maximum frame size.
-pub fn async_pipe(
+/// Options for an in-process pipe on a pool of its own (so a test can check that every chunk
+/// came back), with the given backpressure thresholds and maximum frame size.
+pub fn async_pipe_options(
     pause: usize,
     resume: usize,
     max_frame: usize,
-) -> (pipe_core::PipeWriter, pipe_core::PipeReader, Pool) {
+) -> (pipe_core::AsyncPipeOptions, Pool) {
     let pool = Pool::new(pipe_core::PoolConfig::default()).expect("the default pool config");
-    let (w, r) = pipe_core::pipe_with(pipe_core::AsyncPipeOptions {
+    let options = pipe_core::AsyncPipeOptions {
         pipe: PipeOptions {
             pool: pool.clone(),
             max_frame,
@@ -23,8 +23,18 @@ pub fn async_pipe(
         },
         pause,
         resume,
-    })
-    .expect("pause above resume");
+    };
+    (options, pool)
+}
+
+/// An in-process pipe made with [`async_pipe_options`], and its pool.
+pub fn async_pipe(
+    pause: usize,
+    resume: usize,
+    max_frame: usize,
+) -> (pipe_core::PipeWriter, pipe_core::PipeReader, Pool) {
+    let (options, pool) = async_pipe_options(pause, resume, max_frame);
+    let (w, r) = pipe_core::pipe_with(options).expect("pause above resume");
     (w, r, pool)
 }
 

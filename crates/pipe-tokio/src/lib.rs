@@ -42,13 +42,15 @@
 //! | frame over the limit | `Err` of kind `InvalidData` ([`ReadError::LimitExceeded`]); nothing consumed: [`ChunkedStream::discard_until`] goes on past it |
 //! | empty separator, `read_at_most(0)` | `Err` of kind `InvalidInput` |
 
+mod inproc;
 mod net;
 mod stream;
 
+pub use inproc::{PipeReader, PipeWriter, pipe, pipe_with};
 pub use pipe_core::stream::read_error_of;
 pub use pipe_core::{
-    AsyncPipeOptions, Pipe, PipeBuffer, PipeOptions, PipeReader, PipeWriter, Pool, PoolConfig,
-    PoolStats, ReadError, UNLIMITED, WriteError, pipe, pipe_with,
+    AsyncPipeOptions, Pipe, PipeBuffer, PipeOptions, Pool, PoolConfig, PoolStats, ReadError,
+    UNLIMITED, WriteError,
 };
 pub use stream::ChunkedStream;
 

@@ -12,7 +12,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const PAUSE: usize = 64 * 1024;
 
 fn setup(max_frame: usize) -> (PipeWriter, PipeReader, Pool) {
-    pipe_model::async_pipe(PAUSE, PAUSE / 2, max_frame)
+    let (options, pool) = pipe_model::async_pipe_options(PAUSE, PAUSE / 2, max_frame);
+    let (w, r) = pipe_tokio::pipe_with(options).unwrap();
+    (w, r, pool)
 }
 
 /// Writes `data` by filling pooled buffers in place, in pieces of up to `piece` bytes, flushing

@@ -31,6 +31,13 @@
 //!   that much is buffered; reading from the socket stops there.
 //! - **Zero copy.** A frame that lies in one chunk is a `Bytes` slice of it.
 //!
+//! ## The in-process pipe
+//!
+//! [`pipe()`] gives a [`PipeWriter`] and a [`PipeReader`] for two tasks of one process (the core
+//! of System.IO.Pipelines): the writer fills pooled chunks in place and flushes (waiting while
+//! the reader is behind), the reader has the same read methods as a stream. Both implement
+//! tokio's I/O traits. See `pipe_core::async_pipe` for backpressure and completion.
+//!
 //! ## Outcomes as `io::Result`
 //!
 //! | outcome | result |

@@ -34,6 +34,9 @@
 //! | transport error | `Err` of its kind, the same on every later read |
 //! | frame over the limit | `Err` of kind `InvalidData`; nothing consumed |
 //! | empty separator, `read_at_most(0)` | `Err` of kind `InvalidInput` |
+//!
+//! The in-process pipe: [`pipe()`] gives a [`PipeWriter`] and a [`PipeReader`] for two tasks of
+//! one process, with futures-io's `AsyncWrite` and `AsyncRead`; see `pipe_core::async_pipe`.
 
 mod inproc;
 mod net;

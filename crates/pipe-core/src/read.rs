@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use crate::error::ReadError;
 use crate::pipe::{Pipe, PipeState};
+use crate::segment::Segment;
 
 /// What [`Pipe::discard_until`] dropped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,6 +210,38 @@ impl Pipe {
 
     #[inline]
     fn read_frame_ref(&mut self, sep: &[u8], keep: bool, line: bool) -> Result<&[u8], ReadError> {
+        // The common case in one pass: a one-byte separator, a frame inside the first segment
+        // (which then holds unread bytes, so nothing before it is spent), no sealed slice on
+        // loan, no search progress to resume.
+        if let [byte] = *sep
+            && self.held.is_empty()
+            && self.memo.is_fresh()
+            && let Some(Segment::Open { chunk, start, end }) = self.segments.front_mut()
+            && let Some(i) = {
+                let data = &chunk[*start..*end];
+                let window = self.max_frame.saturating_add(1).min(data.len());
+                memchr::memchr(byte, &data[..window])
+            }
+        {
+            let n = i + 1;
+            let from = *start;
+            *start += n;
+            self.len -= n;
+            self.memo.consumed(n);
+            self.scanned += n as u64;
+            // Borrowed again, shared, to hand it out (the borrow checker cannot end the first
+            // borrow on this path only).
+            let Some(Segment::Open { chunk, .. }) = self.segments.front() else {
+                unreachable!("the segment just read from is still first")
+            };
+            let frame = &chunk[from..from + n];
+            let cut = if keep {
+                0
+            } else {
+                ending_len(frame, sep, line)
+            };
+            return Ok(&frame[..n - cut]);
+        }
         let n = self.locate(sep)?;
         let frame = self.take_lent(n);
         let cut = if keep {
@@ -242,6 +275,23 @@ impl Pipe {
     /// [`read_exact`](Pipe::read_exact) without allocating: the bytes are lent until the next
     /// call on the pipe.
     pub fn read_exact_ref(&mut self, n: usize) -> Result<&[u8], ReadError> {
+        // The common case in one pass: the bytes lie in the first segment (which then holds
+        // unread bytes, so nothing before it is spent) and no sealed slice is on loan.
+        if n > 0
+            && n <= self.max_frame
+            && self.held.is_empty()
+            && let Some(Segment::Open { start, end, .. }) = self.segments.front_mut()
+            && *end - *start >= n
+        {
+            let from = *start;
+            *start += n;
+            self.len -= n;
+            self.memo.consumed(n);
+            let Some(Segment::Open { chunk, .. }) = self.segments.front() else {
+                unreachable!("the segment just read from is still first")
+            };
+            return Ok(&chunk[from..from + n]);
+        }
         self.check_exact(n)?;
         Ok(self.take_lent(n))
     }

@@ -459,7 +459,7 @@ impl Pipe {
 
     /// Drops leading segments without unread bytes, except a last one with a buffer on loan.
     #[inline]
-    fn pop_spent(&mut self) {
+    pub(crate) fn pop_spent(&mut self) {
         while let Some(front) = self.segments.front() {
             if front.len() > 0 || (self.segments.len() == 1 && self.lent.is_some()) {
                 break;
@@ -487,7 +487,7 @@ impl Pipe {
     }
 
     /// Whether the first segment may be sealed and sliced (it is not the one a writer holds).
-    fn head_shareable(&self) -> bool {
+    pub(crate) fn head_shareable(&self) -> bool {
         self.segments.len() > 1 || self.lent.is_none()
     }
 

@@ -199,6 +199,33 @@ impl Pipe {
 
     #[inline]
     fn read_frame(&mut self, sep: &[u8], keep: bool, line: bool) -> Result<Bytes, ReadError> {
+        // The common case in one pass: a one-byte separator, a frame inside the first segment
+        // (which then holds unread bytes, so nothing before it is spent) that a writer no longer
+        // holds, no sealed slice on loan, no search progress to resume.
+        if let [byte] = *sep
+            && self.held.is_empty()
+            && self.memo.is_fresh()
+            && self.head_shareable()
+            && let Some(head) = self.segments.front_mut()
+            && let Some(i) = {
+                let data = head.data();
+                let window = self.max_frame.saturating_add(1).min(data.len());
+                memchr::memchr(byte, &data[..window])
+            }
+        {
+            let n = i + 1;
+            let mut frame = head.split_shared(n);
+            self.len -= n;
+            self.memo.consumed(n);
+            self.scanned += n as u64;
+            // Only the first segment may be left without unread bytes, and only by a lent read.
+            self.pop_spent();
+            if !keep {
+                let cut = ending_len(&frame, sep, line);
+                frame.truncate(n - cut);
+            }
+            return Ok(frame);
+        }
         let n = self.locate(sep)?;
         let mut frame = self.take(n);
         if !keep {

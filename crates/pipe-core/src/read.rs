@@ -295,6 +295,22 @@ impl Pipe {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read_exact(&mut self, n: usize) -> Result<Bytes, ReadError> {
+        // The common case in one pass: the bytes lie in the first segment (which then holds
+        // unread bytes, so nothing before it is spent), a writer no longer holds it, and no
+        // sealed slice is on loan.
+        if n > 0
+            && n <= self.max_frame
+            && self.held.is_empty()
+            && self.head_shareable()
+            && let Some(head) = self.segments.front_mut()
+            && head.len() >= n
+        {
+            let frame = head.split_shared(n);
+            self.len -= n;
+            self.memo.consumed(n);
+            self.pop_spent();
+            return Ok(frame);
+        }
         self.check_exact(n)?;
         Ok(self.take(n))
     }

@@ -241,6 +241,27 @@ macro_rules! stream_readers {
     };
 }
 
+/// The tokio stream parsed synchronously from its pipe with `read_line_ref`, awaiting
+/// `fill_more` only when the pipe needs more: the pattern of the Redis example.
+pub async fn tokio_stream_sync_parse<R: tokio::io::AsyncRead + Unpin>(reader: R) -> u64 {
+    let mut s = pipe_tokio::ChunkedStream::new(reader);
+    let mut n = 0;
+    loop {
+        loop {
+            match s.pipe_mut().read_line_ref(true) {
+                Ok(line) => {
+                    black_box(line);
+                    n += 1;
+                }
+                Err(e) if e.is_need_more() => break,
+                Err(pipe_core::ReadError::End) => return n,
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+        s.fill_more().await.expect("fill");
+    }
+}
+
 stream_readers!(
     tokio_stream_lines,
     tokio_stream_batch,
@@ -271,5 +292,12 @@ mod tests {
         }
         assert_eq!(std_read_until(&lines[..], 1000), want);
         assert_eq!(limit(&lines, 1000), want);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let src = || crate::source::Pieces::new(&lines, 1000);
+        assert_eq!(rt.block_on(tokio_stream_lines(src())), want);
+        assert_eq!(rt.block_on(tokio_stream_batch(src())), want);
+        assert_eq!(rt.block_on(tokio_stream_sync_parse(src())), want);
     }
 }

@@ -295,22 +295,6 @@ impl Pipe {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read_exact(&mut self, n: usize) -> Result<Bytes, ReadError> {
-        // The common case in one pass: the bytes lie in the first segment (which then holds
-        // unread bytes, so nothing before it is spent), a writer no longer holds it, and no
-        // sealed slice is on loan.
-        if n > 0
-            && n <= self.max_frame
-            && self.held.is_empty()
-            && self.head_shareable()
-            && let Some(head) = self.segments.front_mut()
-            && head.len() >= n
-        {
-            let frame = head.split_shared(n);
-            self.len -= n;
-            self.memo.consumed(n);
-            self.pop_spent();
-            return Ok(frame);
-        }
         self.check_exact(n)?;
         Ok(self.take(n))
     }
@@ -339,7 +323,17 @@ impl Pipe {
         Ok(self.take_lent(n))
     }
 
+    #[inline]
     fn check_exact(&mut self, n: usize) -> Result<(), ReadError> {
+        // The common case in one step: the bytes lie in the first segment and no sealed slice
+        // is on loan, so nothing is spent before it and `release_spent` has nothing to do.
+        if n > 0
+            && n <= self.max_frame
+            && self.held.is_empty()
+            && self.segments.front().is_some_and(|s| s.len() >= n)
+        {
+            return Ok(());
+        }
         self.release_spent();
         if n > self.max_frame {
             return Err(ReadError::LimitExceeded {

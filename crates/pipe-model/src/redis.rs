@@ -157,11 +157,6 @@ impl RedisServer {
     pub fn unix_path(&self) -> PathBuf {
         self.dir.join("redis.sock")
     }
-
-    /// The server's working directory (removed on drop).
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
 }
 
 /// Sends `PING` and expects `+PONG`.

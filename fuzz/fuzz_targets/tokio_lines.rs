@@ -137,7 +137,7 @@ fuzz_target!(|input: &[u8]| {
         // Writes: everything arrives once, in order, through short writes.
         let parts: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
         let mut slices: Vec<IoSlice<'_>> = parts.iter().map(|p| IoSlice::new(p)).collect();
-        stream.write_vectored_all(&mut slices).await.expect("the writer does not fail");
+        stream.write_vectored_all(&mut &mut slices[..]).await.expect("the writer does not fail");
         let (script, pipe) = stream.into_inner();
         assert_eq!(script.written, parts.concat());
         drop(pipe);

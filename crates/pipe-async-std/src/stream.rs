@@ -122,9 +122,10 @@ impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
     /// Shuts down the write side; reading goes on until the peer closes. For async-std's
     /// `TcpStream` and `UnixStream` (and halves made by `into_split`) this is a real half-close
     /// (`shutdown(Write)`, a TCP FIN). futures-io has no half-close, so for any other transport
-    /// it is the transport's `poll_close`, which for async-io sockets (smol) only flushes: shut
-    /// those down with their own `shutdown(Shutdown::Write)` through
-    /// [`get_ref`](ChunkedStream::get_ref).
+    /// it is the transport's `poll_close`: smol's `smol::net::TcpStream` and
+    /// `smol::net::unix::UnixStream` half-close there too, but `smol::Async<std::net::TcpStream>`
+    /// (async-io's wrapper) only flushes: shut that one down with
+    /// `get_ref().get_ref().shutdown(Shutdown::Write)`.
     pub async fn shutdown(&mut self) -> io::Result<()>
     where
         S: 'static,

@@ -125,7 +125,7 @@ fn vectored_writes_survive_short_writes() {
             let mut s = stream(Vec::new(), None, seed, &pool);
             let parts: Vec<Vec<u8>> = (0..50u8).map(|i| vec![i; (i as usize * 7) % 23]).collect();
             let mut slices: Vec<IoSlice<'_>> = parts.iter().map(|p| IoSlice::new(p)).collect();
-            s.write_vectored_all(&mut slices).await.unwrap();
+            s.write_vectored_all(&mut &mut slices[..]).await.unwrap();
             s.write_all(b"end").await.unwrap();
             let (t, _) = s.into_inner();
             let want: Vec<u8> = parts.concat().into_iter().chain(*b"end").collect();

@@ -57,7 +57,7 @@ async fn tcp_connect_read_frames_and_write_back() {
         assert_eq!(s.peek(1).await.unwrap().unwrap(), "x");
         assert_eq!(s.read_at_most(3).await.unwrap().unwrap(), "xyz");
         let mut bufs = [io::IoSlice::new(b"one "), io::IoSlice::new(b"two\n")];
-        s.write_vectored_all(&mut bufs).await.unwrap();
+        s.write_vectored_all(&mut &mut bufs[..]).await.unwrap();
         s.flush().await.unwrap();
         assert_eq!(s.read_to_end().await.unwrap(), "tail");
         assert_eq!(s.read_line(true).await.unwrap(), None);
@@ -300,7 +300,8 @@ async fn an_endless_line_hits_the_limit_with_bounded_memory() {
     });
     let err = s.read_line(true).await.unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-    assert!(s.buffered() <= limit + 1, "buffered {}", s.buffered());
+    // A line may end in `\r\n` after `limit` bytes, so the search reads up to `limit + 2`.
+    assert!(s.buffered() <= limit + 2, "buffered {}", s.buffered());
     assert_eq!(s.discard_until(b"\n").await.unwrap(), 50 * 4096 + 1);
     assert_eq!(s.read_line(false).await.unwrap().unwrap(), "after");
     writer.await;

@@ -6,7 +6,7 @@
 //! One [`Pipe`] sits behind a mutex shared by the halves. Every call holds the lock only for
 //! its own pipe operation (a search, a commit, a copy), never across an `.await`.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
@@ -162,12 +162,28 @@ impl Drop for Locked<'_> {
 }
 
 impl Locked<'_> {
+    // A waker already taken out for waking is kept: a second call finds the slot in `Shared`
+    // empty and must not overwrite the one it holds (that lost wake-up left both halves asleep:
+    // a reader going pending took the writer's waker, then its "room made" check found the slot
+    // empty and replaced the waker with `None`).
     fn wake_reader(&mut self) {
-        self.wake[0] = self.reader_waker.take();
+        if let Some(waker) = self.reader_waker.take() {
+            self.wake[0] = Some(waker);
+        }
     }
 
     fn wake_writer(&mut self) {
-        self.wake[1] = self.writer_waker.take();
+        if let Some(waker) = self.writer_waker.take() {
+            self.wake[1] = Some(waker);
+        }
+    }
+
+    /// How many bytes the writer may add now, after [`poll_writer`](Locked::poll_writer) let it
+    /// go on: up to `pause` unread, or, while paused, up to the waiting reader's grant.
+    fn room(&self) -> usize {
+        let len = self.pipe.len();
+        let cap = if self.paused { self.grant } else { self.pause };
+        cap.saturating_sub(len).max(1)
     }
 
     /// The writer's backpressure check: `Ready(Ok)` to go on, `Pending` to wait for the reader,
@@ -314,23 +330,58 @@ impl PipeWriter {
         self.lock().poll_writer(cx)
     }
 
-    /// Copies `data` in (a piece at a time, at most `pause` bytes each) and flushes after each
+    /// Copies `data` in (a piece at a time, as backpressure allows) and flushes after each
     /// piece. Error: `BrokenPipe` when the reader is gone. If cancelled, a prefix of `data` may
-    /// have been written.
-    pub async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
-        while !data.is_empty() {
+    /// have been written (use [`write_vectored_all`](PipeWriter::write_vectored_all) to know
+    /// how much).
+    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.write_vectored_all(&mut &mut [IoSlice::new(data)][..])
+            .await
+    }
+
+    /// Copies every byte of `bufs` in, as backpressure allows, then flushes. `bufs` is advanced
+    /// in place as bytes go in (as `IoSlice::advance_slices` does), so after a cancellation it
+    /// holds exactly what is left: call again with it to resume, and every byte arrives once.
+    /// Error: `BrokenPipe` when the reader is gone.
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    /// # futures_executor_free::run(async {
+    /// let (mut writer, mut reader) = pipe_core::pipe();
+    /// let mut slices = [IoSlice::new(b"GET "), IoSlice::new(b"key\n")];
+    /// let mut bufs = &mut slices[..];
+    /// writer.write_vectored_all(&mut bufs).await?;
+    /// assert!(bufs.is_empty());
+    /// assert_eq!(reader.read_line(false).await?.unwrap(), "GET key");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// # mod futures_executor_free {
+    /// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+    /// #         let mut f = std::pin::pin!(f);
+    /// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #         loop {
+    /// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+    /// #         }
+    /// #     }
+    /// # }
+    /// ```
+    pub async fn write_vectored_all(&mut self, bufs: &mut &mut [IoSlice<'_>]) -> io::Result<()> {
+        IoSlice::advance_slices(bufs, 0);
+        while let Some(first) = bufs.first() {
+            let data: &[u8] = first;
             let n = std::future::poll_fn(|cx| self.poll_write(cx, data)).await?;
-            data = &data[n..];
+            IoSlice::advance_slices(bufs, n);
         }
         self.flush().await
     }
 
-    /// Waits out backpressure, then copies up to `pause` bytes of `data` in: the `poll_write`
-    /// of the async `Write` traits. Ready with the count written.
+    /// Waits out backpressure, then copies in as much of `data` as backpressure allows (up to
+    /// `pause` bytes unread, or while the reader waits for a frame, up to what that frame
+    /// needs): the `poll_write` of the async `Write` traits. Ready with the count written.
     pub fn poll_write(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         let mut shared = self.lock();
         std::task::ready!(shared.poll_writer(cx))?;
-        let n = data.len().min(shared.pause);
+        let n = data.len().min(shared.room());
         shared.pipe.write_all(&data[..n])?;
         if n > 0 {
             shared.wake_reader();
@@ -411,6 +462,8 @@ impl PollRead for PipeReader {
             &mut shared.writer_waker,
             &mut shared.grant,
         );
+        // The writer stays paused until the reader brings the pipe down to `resume`.
+        let (resume, paused) = (shared.resume, shared.paused);
         let out = f(pipe, &mut |pipe: &mut Pipe,
                                 cx: &mut Context<'_>,
                                 budget: usize| {
@@ -418,11 +471,23 @@ impl PollRead for PipeReader {
                 // The writer completed: the read's next try sees the end, partial or error.
                 return Poll::Ready(());
             }
-            // The read needs more than is buffered: let a paused writer fill up to its frame.
-            // Reads that take whatever is there pass an unbounded budget; they need one more
-            // byte, and the cap keeps a grant they leave behind within a frame.
-            let need = budget.min(pipe.max_frame().saturating_add(1));
-            *grant = pipe.len().saturating_add(need);
+            // The read needs more than is buffered: let a paused writer fill up to what its
+            // frame needs. A frame search's budget is that already (its frame and ending);
+            // reads that take whatever is there (and `fill_more`) pass `usize::MAX`, for which
+            // the pipe may grow to one frame and its ending.
+            let len = pipe.len();
+            let frame = pipe.max_frame().saturating_add(2);
+            *grant = if budget == usize::MAX {
+                frame.max(len.saturating_add(1))
+            } else {
+                len.saturating_add(budget)
+            };
+            if budget == usize::MAX && paused && len > resume && len >= frame {
+                // The writer waits for room that only consuming can make: waiting would never
+                // end. Ready without new bytes: the read reports the limit.
+                *grant = 0;
+                return Poll::Ready(());
+            }
             set_waker(reader_waker, cx);
             if let Some(waker) = writer_waker.take() {
                 wake[1] = Some(waker);

@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
+use std::sync::{Mutex, PoisonError};
 
 use bytes::{Bytes, BytesMut};
 use chunk_pool::Pool;
@@ -109,8 +110,9 @@ pub struct Pipe {
     pub(crate) held: Bytes,
     /// Bytes examined by searches since the pipe was made (a diagnostic).
     pub(crate) scanned: u64,
-    /// Runs after each commit and at close.
-    on_new_data: Option<Hook>,
+    /// Runs after each commit and at close. In a mutex only so that `Pipe` is `Sync` with a hook
+    /// that is merely `Send`: it is reached through `&mut self` (`Mutex::get_mut`), never locked.
+    on_new_data: Option<Mutex<Hook>>,
 }
 
 /// The `on_new_data` callback.
@@ -268,7 +270,7 @@ impl Pipe {
     /// # Ok::<(), pipe_core::WriteError>(())
     /// ```
     pub fn set_on_new_data(&mut self, hook: impl FnMut(&Pipe) + Send + 'static) {
-        self.on_new_data = Some(Box::new(hook));
+        self.on_new_data = Some(Mutex::new(Box::new(hook)));
     }
 
     /// Removes the hook set by [`Pipe::set_on_new_data`].
@@ -278,7 +280,7 @@ impl Pipe {
 
     fn notify(&mut self) {
         if let Some(mut hook) = self.on_new_data.take() {
-            hook(self);
+            (hook.get_mut().unwrap_or_else(PoisonError::into_inner))(self);
             self.on_new_data = Some(hook);
         }
     }
@@ -559,13 +561,29 @@ impl Pipe {
             let head = self.segments.front_mut().expect("checked above");
             return head.lend(n, &mut self.held);
         }
+        self.fill_scratch(n);
+        self.consume(n);
+        &self.scratch
+    }
+
+    /// The first `n` unread bytes (`0 < n <= len`) as a slice lent until the next call, without
+    /// consuming them: chunk memory when they lie in the first chunk, else a copy in the scratch
+    /// buffer. Callers have run `release_spent`.
+    pub(crate) fn front_lent(&mut self, n: usize) -> &[u8] {
+        if self.segments.front().is_some_and(|s| s.len() >= n) {
+            return &self.segments.front().expect("checked above").data()[..n];
+        }
+        self.fill_scratch(n);
+        &self.scratch
+    }
+
+    /// Copies the first `n` unread bytes (`n <= len`) into the scratch buffer.
+    fn fill_scratch(&mut self, n: usize) {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         for part in self.front_parts(n) {
             scratch.extend_from_slice(part);
         }
         self.scratch = scratch;
-        self.consume(n);
-        &self.scratch
     }
 }

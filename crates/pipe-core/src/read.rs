@@ -42,7 +42,7 @@ impl Pipe {
 
     /// The length of the next frame ending in `sep`, separator included, or the outcome.
     #[inline]
-    fn locate(&mut self, sep: &[u8]) -> Result<usize, ReadError> {
+    fn locate(&mut self, sep: &[u8], line: bool) -> Result<usize, ReadError> {
         self.release_spent();
         if let [byte] = sep
             && let Some(n) = self.quick_frame_len(*byte)
@@ -52,7 +52,7 @@ impl Pipe {
         if sep.is_empty() {
             return Err(ReadError::InvalidArgument("the separator is empty"));
         }
-        match self.frame_len(sep) {
+        match self.frame_len(sep, line) {
             Ok(Some(n)) => Ok(n),
             Ok(None) => Err(self.short()),
             Err(buffered) => Err(ReadError::LimitExceeded {
@@ -159,7 +159,7 @@ impl Pipe {
                 count += 1;
                 continue;
             }
-            match self.frame_len(b"\n") {
+            match self.frame_len(b"\n", true) {
                 Ok(Some(n)) => {
                     let line = self.take_lent(n);
                     let cut = if with_ending {
@@ -226,7 +226,7 @@ impl Pipe {
             }
             return Ok(frame);
         }
-        let n = self.locate(sep)?;
+        let n = self.locate(sep, line)?;
         let mut frame = self.take(n);
         if !keep {
             let cut = ending_len(&frame, sep, line);
@@ -269,7 +269,7 @@ impl Pipe {
             };
             return Ok(&frame[..n - cut]);
         }
-        let n = self.locate(sep)?;
+        let n = self.locate(sep, line)?;
         let frame = self.take_lent(n);
         let cut = if keep {
             0
@@ -360,6 +360,11 @@ impl Pipe {
     /// Up to `n` bytes from the front, consuming nothing: like
     /// [`read_at_most`](Pipe::read_at_most), except that `n == 0` gives an empty slice.
     ///
+    /// Looking does not change the write side: the bytes are shared (no copy) when they lie in a
+    /// chunk no writer will fill again, and copied when they lie in the chunk writes still go
+    /// to (sharing would seal it and send the next write to a fresh chunk). For a look without
+    /// a copy or an allocation, use [`peek_ref`](Pipe::peek_ref).
+    ///
     /// ```
     /// let mut pipe = pipe_core::Pipe::new();
     /// pipe.write_all(b"+OK\r\n")?;
@@ -372,7 +377,35 @@ impl Pipe {
             return Ok(Bytes::new());
         }
         let n = self.available(n)?;
+        if self.segments.len() == 1
+            && let Some(Segment::Open { chunk, start, .. }) = self.segments.front()
+        {
+            return Ok(Bytes::copy_from_slice(&chunk[*start..*start + n]));
+        }
         Ok(self.copy_or_share(n))
+    }
+
+    /// [`peek`](Pipe::peek) lent until the next call on the pipe: chunk memory when the bytes
+    /// lie in one chunk, else a copy in the reused scratch buffer. It consumes nothing, never
+    /// allocates in steady state and does not change the write side.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(&[0, 3, b'a', b'b', b'c'])?;
+    /// let header = pipe.peek_ref(2)?;
+    /// let len = u16::from_be_bytes([header[0], header[1]]) as usize;
+    /// if pipe.len() >= 2 + len {
+    ///     pipe.skip(2);
+    ///     assert_eq!(pipe.read_exact_ref(len)?, b"abc");
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn peek_ref(&mut self, n: usize) -> Result<&[u8], ReadError> {
+        if n == 0 {
+            return Ok(&[]);
+        }
+        let n = self.available(n)?;
+        Ok(self.front_lent(n))
     }
 
     fn available(&mut self, n: usize) -> Result<usize, ReadError> {
@@ -413,7 +446,7 @@ impl Pipe {
             return Err(ReadError::InvalidArgument("the separator is empty"));
         }
         let limit = std::mem::replace(&mut self.max_frame, crate::UNLIMITED);
-        let found = self.locate(sep);
+        let found = self.locate(sep, false);
         self.max_frame = limit;
         match found {
             Ok(n) => {

@@ -22,6 +22,17 @@ pub(crate) struct Memo {
     cursor: u64,
     /// No match of `sep` starts between the cursor and this stream offset.
     known_to: u64,
+    /// The same kind of fact for the last `find`, whose range may start past the cursor.
+    find: FindFact,
+}
+
+/// No match of `needle` starts at a stream offset in `from..known_to`. Bytes never change once
+/// written, so the fact stays true as the cursor moves; a different needle replaces it.
+#[derive(Debug, Default)]
+struct FindFact {
+    needle: Vec<u8>,
+    from: u64,
+    known_to: u64,
 }
 
 impl Memo {
@@ -46,6 +57,26 @@ impl Memo {
     #[inline]
     pub(crate) fn is_fresh(&self) -> bool {
         self.known_to <= self.cursor
+    }
+
+    /// The offset from the cursor where a `find` of `needle` starting at offset `start` should
+    /// scan from: past what an earlier `find` of the same needle examined, if its range covers
+    /// `start`.
+    fn find_resume(&mut self, needle: &[u8], start: usize) -> usize {
+        let at = self.cursor + start as u64;
+        let fact = &mut self.find;
+        if fact.needle != needle || at < fact.from || at > fact.known_to {
+            fact.needle.clear();
+            fact.needle.extend_from_slice(needle);
+            fact.from = at;
+            fact.known_to = at;
+        }
+        (fact.known_to - self.cursor) as usize
+    }
+
+    /// Records that no match of the last `find`'s needle starts before offset `to`.
+    fn find_examined(&mut self, to: usize) {
+        self.find.known_to = self.find.known_to.max(self.cursor + to as u64);
     }
 
     /// Keeps the fact true after `n` bytes left the front.
@@ -181,10 +212,20 @@ impl Pipe {
     /// The length of the next frame ending with `sep`, separator included, if it is buffered and
     /// within the frame limit. `Ok(None)`: no separator yet and the limit not reached.
     /// `Err(buffered)`: the limit is passed.
+    ///
+    /// The limit counts the frame without its ending. For a line (`line`, `sep == b"\n"`) the
+    /// ending is `\n` or `\r\n`, so a line of `max_frame` bytes may end at offset `max_frame`
+    /// (`\n`) or `max_frame + 1` (`\r\n`): the scan window is one byte wider, and a `\n` found
+    /// there counts only after a `\r`.
     #[inline]
-    pub(crate) fn frame_len(&mut self, sep: &[u8]) -> Result<Option<usize>, usize> {
-        // A separator may start at offsets 0..=max_frame; past that the frame is too long.
-        let window = self.max_frame.saturating_add(sep.len());
+    pub(crate) fn frame_len(&mut self, sep: &[u8], line: bool) -> Result<Option<usize>, usize> {
+        let crlf = line && sep == b"\n";
+        // A separator may start at offsets 0..=max_frame (0..=max_frame + 1 for a line's `\n`
+        // after a `\r`); past that the frame is too long.
+        let window = self
+            .max_frame
+            .saturating_add(sep.len())
+            .saturating_add(usize::from(crlf));
         let from = self.memo.resume(sep);
         let end = self.len.min(window);
         let found = if from < end {
@@ -195,17 +236,31 @@ impl Pipe {
         match found {
             Scan::Found(p) => {
                 self.memo.known_to = self.memo.cursor + p as u64;
+                if p > self.max_frame && self.byte_at(p - 1) != b'\r' {
+                    return Err(self.len); // a bare `\n` one byte past the limit
+                }
                 Ok(Some(p + sep.len()))
             }
             Scan::NotFound(checked) => {
                 self.memo.known_to = self.memo.cursor + checked as u64;
-                if self.len >= window {
+                // Without a `\r` at offset `max_frame`, a line cannot end in the wider window.
+                let narrow = window - usize::from(crlf);
+                let cannot_end = crlf
+                    && self.len > self.max_frame
+                    && self.byte_at(self.max_frame) != b'\r';
+                if self.len >= window || (self.len >= narrow && cannot_end) {
                     Err(self.len)
                 } else {
                     Ok(None)
                 }
             }
         }
+    }
+
+    /// The unread byte at offset `at` (`at < len`).
+    fn byte_at(&self, at: usize) -> u8 {
+        let (index, start) = self.segment_at(at);
+        self.segments[index].data()[at - start]
     }
 
     /// The offset of the first `byte` in `range` (offsets from the read cursor), across chunks.
@@ -251,9 +306,21 @@ impl Pipe {
         }
         let (start, end) = self.resolve(range)?;
         self.release_spent();
-        Ok(match self.scan(needle, start, end) {
-            Scan::Found(p) => Some(p),
-            Scan::NotFound(_) => None,
+        // Resume where an earlier `find` of this needle stopped, so a search repeated after
+        // each fill scans each byte about once.
+        let from = self.memo.find_resume(needle, start);
+        if from >= end {
+            return Ok(None);
+        }
+        Ok(match self.scan(needle, from, end) {
+            Scan::Found(p) => {
+                self.memo.find_examined(p);
+                Some(p)
+            }
+            Scan::NotFound(p) => {
+                self.memo.find_examined(p);
+                None
+            }
         })
     }
 

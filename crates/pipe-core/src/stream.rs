@@ -77,16 +77,41 @@ impl Pipe {
     }
 
     /// How many bytes the next fill may add for `request` without buffering past the frame
-    /// limit (at least 1, so a read always makes progress towards an outcome).
+    /// limit (at least 1, so a read always makes progress towards an outcome). A frame search
+    /// needs at most `max_frame` bytes plus its ending (`\r\n` for a line); reads that take
+    /// whatever is there get `usize::MAX` (one fill reads at most one chunk).
     pub fn fill_budget(&self, request: ReadRequest<'_>) -> usize {
         let slack = match request {
+            ReadRequest::Line { .. } => 2,
             ReadRequest::Until { sep, .. } => sep.len(),
-            _ => 1,
+            ReadRequest::AtMost(_) | ReadRequest::Peek(_) => return usize::MAX,
+            ReadRequest::Exact(_) | ReadRequest::ToEnd => 1,
         };
         self.max_frame
             .saturating_add(slack)
             .saturating_sub(self.len)
             .max(1)
+    }
+
+    /// Calls `fill` once and checks that it made progress: a fill that is ready without new
+    /// bytes, an end or an error means the reader cannot wait (the in-process writer is paused
+    /// by backpressure and the buffered bytes already pass what one frame may need), which is
+    /// reported as [`ReadError::LimitExceeded`] rather than waited on forever.
+    fn poll_more(
+        &mut self,
+        cx: &mut Context<'_>,
+        budget: usize,
+        fill: &mut impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
+    ) -> Poll<Result<(), ReadError>> {
+        let before = self.len;
+        ready!(fill(self, cx, budget));
+        if self.len == before && !self.is_closed() {
+            return Poll::Ready(Err(ReadError::LimitExceeded {
+                limit: self.max_frame,
+                buffered: self.len,
+            }));
+        }
+        Poll::Ready(Ok(()))
     }
 
     /// One fill from a transport: lends up to `budget` bytes of pooled space to `read`, commits
@@ -155,7 +180,9 @@ impl Pipe {
                 done => return Poll::Ready(done),
             }
             let budget = self.fill_budget(request);
-            ready!(fill(self, cx, budget));
+            if let Err(e) = ready!(self.poll_more(cx, budget, &mut fill)) {
+                return Poll::Ready(Err(e));
+            }
         }
     }
 }
@@ -188,7 +215,9 @@ impl Pipe {
                 Err(e) => return Poll::Ready(into_io(Err(e)).map(|_| 0)),
             }
             let budget = self.fill_budget(request);
-            ready!(fill(self, cx, budget));
+            if let Err(e) = ready!(self.poll_more(cx, budget, &mut fill)) {
+                return Poll::Ready(into_io(Err(e)).map(|_| 0));
+            }
         }
     }
 
@@ -214,7 +243,39 @@ impl Pipe {
             if let PipeState::Failed(e) = &self.state {
                 return Poll::Ready(Err(e.to_io_error()));
             }
-            ready!(fill(self, cx, usize::MAX));
+            if let Err(e) = ready!(self.poll_more(cx, usize::MAX, &mut fill)) {
+                return Poll::Ready(Err(e.into()));
+            }
+        }
+    }
+
+    /// Polls for more bytes than were buffered when `since` was first set (on the first poll):
+    /// Ready with how many arrived, `Ok(0)` at the clean end, the stream's error after a failed
+    /// one (bytes that arrived before it are reported first). One fill reads at most one chunk
+    /// (the pipe's adaptive chunk size, at most its `max_chunk`), whatever the maximum frame
+    /// size: the limit bounds what a frame search buffers, and a parser that asks for more
+    /// bytes gets them. On the in-process reader, a wait while the writer is paused by
+    /// backpressure may let the pipe grow to one frame (`max_frame + 2` bytes); past that it is
+    /// [`ReadError::LimitExceeded`] (kind `InvalidData`) instead of a wait that never ends.
+    pub fn poll_fill_more(
+        &mut self,
+        cx: &mut Context<'_>,
+        since: &mut Option<usize>,
+        mut fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
+    ) -> Poll<io::Result<usize>> {
+        let before = *since.get_or_insert(self.len);
+        loop {
+            if self.len > before {
+                return Poll::Ready(Ok(self.len - before));
+            }
+            match &self.state {
+                PipeState::Failed(e) => return Poll::Ready(Err(e.to_io_error())),
+                PipeState::Closed => return Poll::Ready(Ok(0)),
+                PipeState::Open => {}
+            }
+            if let Err(e) = ready!(self.poll_more(cx, usize::MAX, &mut fill)) {
+                return Poll::Ready(Err(e.into()));
+            }
         }
     }
 
@@ -230,7 +291,11 @@ impl Pipe {
             match &self.state {
                 PipeState::Closed => return Poll::Ready(Ok(&[])),
                 PipeState::Failed(e) => return Poll::Ready(Err(e.to_io_error())),
-                PipeState::Open => ready!(fill(self, cx, usize::MAX)),
+                PipeState::Open => {
+                    if let Err(e) = ready!(self.poll_more(cx, usize::MAX, &mut fill)) {
+                        return Poll::Ready(Err(e.into()));
+                    }
+                }
             }
         }
         Poll::Ready(Ok(self.chunks().next().unwrap_or_default()))
@@ -328,30 +393,13 @@ pub trait PollRead {
         self.with_parts(|pipe, fill| pipe.poll_lines_with(cx, with_ending, f, fill))
     }
 
-    /// Polls for more bytes than are buffered now: Ready with how many arrived, `Ok(0)` at
-    /// the clean end, the stream's error after a failed one. One fill, bounded by the maximum
-    /// frame size (at least one byte each call). For parsers that read synchronously from the
-    /// pipe and wait only when it says [`ReadError::NeedMore`].
-    fn poll_fill_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        self.with_parts(|pipe, fill| {
-            if let PipeState::Failed(e) = &pipe.state {
-                return Poll::Ready(Err(e.to_io_error()));
-            }
-            if pipe.is_closed() {
-                return Poll::Ready(Ok(0));
-            }
-            let before = pipe.len;
-            let budget = pipe
-                .max_frame
-                .saturating_add(1)
-                .saturating_sub(before)
-                .max(1);
-            ready!(fill(pipe, cx, budget));
-            match &pipe.state {
-                PipeState::Failed(e) if pipe.len == before => Poll::Ready(Err(e.to_io_error())),
-                _ => Poll::Ready(Ok(pipe.len - before)),
-            }
-        })
+    /// Polls for more bytes than were buffered at the first poll: [`Pipe::poll_fill_more`].
+    fn poll_fill_more(
+        &mut self,
+        cx: &mut Context<'_>,
+        since: &mut Option<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.with_parts(|pipe, fill| pipe.poll_fill_more(cx, since, fill))
     }
 
     /// Polls dropping bytes through `sep`: [`Pipe::poll_discard_until`].
@@ -388,34 +436,56 @@ pub trait PollWrite {
 #[macro_export]
 macro_rules! async_write_methods {
     () => {
-        /// Writes all of `data` to the transport, resuming after partial writes.
+        /// Writes all of `data` to the transport, resuming after partial writes. Not cancel
+        /// safe: if the future is dropped, a prefix of `data` may have been written (use
+        /// `write_vectored_all` to know how much).
         pub async fn write_all(&mut self, data: &[u8]) -> ::std::io::Result<()> {
-            self.write_vectored_all(&mut [::std::io::IoSlice::new(data)])
+            self.write_vectored_all(&mut &mut [::std::io::IoSlice::new(data)][..])
                 .await
         }
 
         /// Writes every byte of `bufs` with vectored writes (one `writev` where the transport
-        /// supports it), resuming after partial writes. `bufs` is advanced as bytes go out, so
-        /// after a cancellation it holds exactly what is left to write.
+        /// supports it), resuming after partial writes. `bufs` is advanced in place as bytes
+        /// go out (as `IoSlice::advance_slices` does: slices written whole are dropped from
+        /// the front, a slice written in part is shortened), so after a cancellation `bufs`
+        /// holds exactly what is left to write: call again with it to resume, and every byte
+        /// goes out once. Empty when it completes.
         pub async fn write_vectored_all(
             &mut self,
-            mut bufs: &mut [::std::io::IoSlice<'_>],
+            bufs: &mut &mut [::std::io::IoSlice<'_>],
         ) -> ::std::io::Result<()> {
-            ::std::future::poll_fn(|cx| {
-                $crate::stream::PollWrite::poll_write_all(self, cx, &mut bufs)
-            })
-            .await
+            ::std::future::poll_fn(|cx| $crate::stream::PollWrite::poll_write_all(self, cx, bufs))
+                .await
         }
     };
 }
 
-/// The lines of a stream as a `futures_core::Stream`: `Ok(line)` per line, an error for a
-/// partial last line, a line over the limit or a transport error, then the end. Dropping a
-/// pending `next()` loses nothing.
+/// The lines of a stream as a `futures_core::Stream`: `Ok(line)` per line, then the end.
+/// Dropping a pending `next()` loses nothing.
+///
+/// Errors never repeat, so `while let Some(line) = lines.next().await` always ends:
+/// - a line over the maximum frame size yields one `InvalidData` error
+///   ([`ReadError::LimitExceeded`]); that line is then dropped through its `\n` and the lines
+///   after it follow (tokio-util's `LinesCodec` does the same);
+/// - a partial last line (`UnexpectedEof` with the leftover, see [`read_error_of`]) or a
+///   transport error is yielded once, then the stream ends (`None`).
 #[derive(Debug)]
 pub struct Lines<T> {
     stream: T,
     with_ending: bool,
+    /// What the next poll does.
+    state: LinesState,
+}
+
+/// Where a [`Lines`] stream is.
+#[derive(Debug)]
+enum LinesState {
+    /// Reading the next line.
+    Reading,
+    /// Dropping the rest of a line over the limit; the count carries over `Pending`.
+    Discarding(usize),
+    /// After the end or a fatal error: every poll is `None`.
+    Done,
 }
 
 impl<T> Lines<T> {
@@ -424,10 +494,12 @@ impl<T> Lines<T> {
         Lines {
             stream,
             with_ending,
+            state: LinesState::Reading,
         }
     }
 
-    /// The stream, with whatever it has buffered.
+    /// The stream, with whatever it has buffered (a line being discarded may be partly
+    /// dropped).
     pub fn into_inner(self) -> T {
         self.stream
     }
@@ -438,12 +510,40 @@ impl<T: PollRead + Unpin> futures_core::Stream for Lines<T> {
 
     fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        let request = ReadRequest::Line {
-            with_ending: this.with_ending,
-        };
-        this.stream
-            .poll_read_request(cx, request)
-            .map(Result::transpose)
+        loop {
+            match &mut this.state {
+                LinesState::Done => return Poll::Ready(None),
+                LinesState::Discarding(dropped) => {
+                    match ready!(this.stream.poll_discard_until(cx, b"\n", dropped)) {
+                        Ok(_) => this.state = LinesState::Reading,
+                        Err(e) => {
+                            this.state = LinesState::Done;
+                            return Poll::Ready(Some(Err(e)));
+                        }
+                    }
+                }
+                LinesState::Reading => {
+                    let request = ReadRequest::Line {
+                        with_ending: this.with_ending,
+                    };
+                    let line = ready!(this.stream.poll_read_request(cx, request));
+                    return Poll::Ready(match line {
+                        Ok(Some(line)) => Some(Ok(line)),
+                        Ok(None) => {
+                            this.state = LinesState::Done;
+                            None
+                        }
+                        Err(e) => {
+                            this.state = match read_error_of(&e) {
+                                Some(ReadError::LimitExceeded { .. }) => LinesState::Discarding(0),
+                                _ => LinesState::Done,
+                            };
+                            Some(Err(e))
+                        }
+                    });
+                }
+            }
+        }
     }
 }
 
@@ -535,16 +635,27 @@ macro_rules! async_read_methods {
             self.request($crate::stream::ReadRequest::Peek(n))
         }
 
-        /// Waits until more bytes are buffered than now and returns how many arrived (`Ok(0)`
-        /// at the end of the stream): the way to drive a parser that reads synchronously from
-        /// the pipe (`pipe_mut()` on a stream, `with_pipe` on the in-process reader) and waits
-        /// only when a read says `NeedMore`. Reads at most up to the maximum frame size past
-        /// what is buffered (at least one byte), so a parser that never consumes cannot grow
-        /// the buffer without bound unnoticed: its reads report the limit.
+        /// Waits until more bytes are buffered than when it was called and returns how many
+        /// arrived (`Ok(0)` at the end of the stream): the way to drive a parser that reads
+        /// synchronously from the pipe (`pipe_mut()` on a stream, `with_pipe` on the in-process
+        /// reader) and waits only when a read says `NeedMore`. Each call reads at most one
+        /// chunk (the pipe's adaptive chunk size, at most its `max_chunk`), however much is
+        /// buffered: the maximum frame size bounds what a frame search buffers, not what a
+        /// parser that asks for more bytes gets. A parser that never consumes grows the buffer
+        /// by a chunk a call; the frame reads it makes report the limit.
+        ///
+        /// On the in-process reader, a wait while the writer is paused by backpressure lets
+        /// the pipe grow to one frame (`max_frame + 2` bytes); past that it fails with
+        /// `InvalidData` (`ReadError::LimitExceeded`) instead of waiting forever: consume, or
+        /// raise the limit with `set_max_frame`.
         ///
         /// Cancel safe: bytes that arrived stay buffered.
         pub async fn fill_more(&mut self) -> ::std::io::Result<usize> {
-            ::std::future::poll_fn(|cx| $crate::stream::PollRead::poll_fill_more(self, cx)).await
+            let mut since = ::std::option::Option::None;
+            ::std::future::poll_fn(|cx| {
+                $crate::stream::PollRead::poll_fill_more(self, cx, &mut since)
+            })
+            .await
         }
 
         /// Drops bytes up to and including the next `sep`, reading as needed: the way on

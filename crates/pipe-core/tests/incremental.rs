@@ -86,6 +86,7 @@ fn limit_checks_scan_no_further_than_the_limit() {
             Err(pipe_core::ReadError::LimitExceeded { limit: 1000, .. })
         ));
     }
-    assert!(p.scanned_bytes() <= 1001, "scanned {}", p.scanned_bytes());
+    // A line of 1000 bytes may end in `\r\n`: its `\n` may sit at offset 1001.
+    assert!(p.scanned_bytes() <= 1002, "scanned {}", p.scanned_bytes());
     finish(p, &pool);
 }

@@ -115,7 +115,7 @@ async fn client(id: usize, addr: std::net::SocketAddr) -> io::Result<(u64, Vec<S
             parts.push(cmd);
         }
         let mut slices: Vec<IoSlice<'_>> = parts.iter().map(|p| IoSlice::new(p)).collect();
-        conn.write_vectored_all(&mut slices).await?;
+        conn.write_vectored_all(&mut &mut slices[..]).await?;
         for _ in 0..BATCH {
             let line = conn.read_line(false).await?.ok_or_else(eof)?;
             let text = match line.first() {

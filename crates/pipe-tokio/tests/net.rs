@@ -50,7 +50,7 @@ async fn tcp_connect_read_frames_and_write_back() {
             io::IoSlice::new(b""),
             io::IoSlice::new(b"two\n"),
         ];
-        s.write_vectored_all(&mut bufs).await.unwrap();
+        s.write_vectored_all(&mut &mut bufs[..]).await.unwrap();
         s.flush().await.unwrap();
         assert_eq!(s.read_to_end().await.unwrap(), "tail");
         assert_eq!(s.read_line(true).await.unwrap(), None);
@@ -330,8 +330,9 @@ async fn an_endless_line_hits_the_limit_with_bounded_memory() {
         read_error_of(&err),
         Some(ReadError::LimitExceeded { limit: 10_000, .. })
     ));
+    // A line may end in `\r\n` after `limit` bytes, so the search reads up to `limit + 2`.
     assert!(
-        s.buffered() <= limit + 1,
+        s.buffered() <= limit + 2,
         "buffered {} past the limit",
         s.buffered()
     );

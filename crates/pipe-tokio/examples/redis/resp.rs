@@ -164,7 +164,7 @@ impl<S: Transport> Client<S> {
             })
             .filter(|s| !s.is_empty())
             .collect();
-        let sent = self.stream.write_vectored_all(&mut slices).await;
+        let sent = self.stream.write_vectored_all(&mut &mut slices[..]).await;
         drop(slices);
         self.out = out;
         sent

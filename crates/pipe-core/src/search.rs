@@ -245,9 +245,8 @@ impl Pipe {
                 self.memo.known_to = self.memo.cursor + checked as u64;
                 // Without a `\r` at offset `max_frame`, a line cannot end in the wider window.
                 let narrow = window - usize::from(crlf);
-                let cannot_end = crlf
-                    && self.len > self.max_frame
-                    && self.byte_at(self.max_frame) != b'\r';
+                let cannot_end =
+                    crlf && self.len > self.max_frame && self.byte_at(self.max_frame) != b'\r';
                 if self.len >= window || (self.len >= narrow && cannot_end) {
                     Err(self.len)
                 } else {
@@ -285,6 +284,12 @@ impl Pipe {
 
     /// The offset of the first match of `needle` lying wholly in `range` (offsets from the read
     /// cursor), across chunks.
+    ///
+    /// Repeated searches are linear: the pipe remembers how far the last `find` (or
+    /// `find_byte`) of a needle got, and a search for the same needle from the same place or
+    /// later resumes there. A header arriving one byte at a time, searched after each byte, is
+    /// scanned about once. (Searching another needle in between starts that one afresh; the
+    /// frame reads keep their own progress.)
     ///
     /// Errors: [`FindError::EmptyNeedle`]; [`FindError::InvalidRange`] if the range is reversed
     /// or reaches past [`len`](Pipe::len).

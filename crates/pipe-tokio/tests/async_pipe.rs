@@ -202,3 +202,33 @@ async fn the_halves_are_tokio_async_read_and_write() {
     drop(r);
     assert_eq!(pool.stats().outstanding_chunks, 0);
 }
+
+/// Issue 14's scenario, 200 times on two workers: a writer `write_all`s a 1 MiB line and then
+/// `"\nnext\n"`; the reader gets the limit error, discards through the `\n`, reads `next`. Once
+/// a lost wake-up (the reader's "room made" wake overwrote the one it had just taken for the
+/// writer) left both tasks asleep in about one run of four.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discarding_a_line_over_the_limit_never_deadlocks_with_a_paused_writer() {
+    let line = vec![b'x'; 1 << 20];
+    for run in 0..200 {
+        let (mut w, mut r, pool) = setup(PAUSE);
+        let data = line.clone();
+        let writer = tokio::spawn(async move {
+            w.write_all(&data).await.unwrap();
+            w.write_all(b"\nnext\n").await.unwrap();
+        });
+        let reader = async {
+            let err = r.read_line(false).await.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+            assert_eq!(r.discard_until(b"\n").await.unwrap(), (1 << 20) + 1);
+            assert_eq!(r.read_line(false).await.unwrap().unwrap(), "next");
+            assert_eq!(r.read_line(false).await.unwrap(), None);
+        };
+        tokio::time::timeout(Duration::from_secs(30), reader)
+            .await
+            .unwrap_or_else(|_| panic!("run {run}: the reader and the writer both wait"));
+        writer.await.unwrap();
+        drop(r);
+        assert_eq!(pool.stats().outstanding_chunks, 0);
+    }
+}

@@ -8,7 +8,13 @@
 
 use std::io::{self, IoSlice};
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
+// Under `--cfg loom` the shared state uses loom's lock, so `tests/loom.rs` can explore every
+// interleaving of the two halves (see the README, "Model-checked").
+#[cfg(loom)]
+use loom::sync::{Arc, Mutex, MutexGuard};
+#[cfg(not(loom))]
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use crate::error::WriteError;
@@ -95,6 +101,7 @@ pub fn pipe_with(options: AsyncPipeOptions) -> io::Result<(PipeWriter, PipeReade
         paused: false,
         grant: 0,
         reader_gone: false,
+        seen: 0,
         reader_waker: None,
         writer_waker: None,
     }));
@@ -123,6 +130,10 @@ struct Shared {
     grant: usize,
     /// The reader completed or was dropped; its bytes were given back to the pool.
     reader_gone: bool,
+    /// Unread bytes when the reader last looked (the end of its last call). Only the writer
+    /// changes the pipe between the reader's calls, so bytes past it arrived since: what
+    /// `fill_more` reports, even if they came before it was called.
+    seen: usize,
     /// The reader's task, waiting for bytes or the end.
     reader_waker: Option<Waker>,
     /// The writer's task, waiting for the reader to catch up (or to go).
@@ -494,10 +505,24 @@ impl PollRead for PipeReader {
             }
             Poll::Pending
         });
+        locked.seen = locked.pipe.len();
         if locked.pipe.len() <= locked.resume {
             locked.wake_writer();
         }
         out
+    }
+
+    /// As for a stream, but counting from the reader's last look: bytes that arrived between
+    /// a parser's `NeedMore` and this call are reported at once.
+    fn poll_fill_more(
+        &mut self,
+        cx: &mut Context<'_>,
+        since: &mut Option<usize>,
+    ) -> Poll<io::Result<usize>> {
+        if since.is_none() {
+            *since = Some(lock(&self.shared).seen);
+        }
+        self.with_parts(|pipe, fill| pipe.poll_fill_more(cx, since, fill))
     }
 }
 
@@ -517,6 +542,7 @@ impl PipeReader {
         let mut shared = lock(&self.shared);
         shared.grant = 0; // not waiting while it parses
         let out = f(&mut shared.pipe);
+        shared.seen = shared.pipe.len();
         if shared.pipe.len() <= shared.resume {
             shared.wake_writer();
         }

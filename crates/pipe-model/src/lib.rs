@@ -179,10 +179,8 @@ impl Model {
         if sep.is_empty() {
             return Got::Invalid;
         }
-        let len = self.data.len();
-        let window = self.max_frame.saturating_add(sep.len());
-        match self.position(sep, 0, len.min(window)) {
-            Some(p) => {
+        match self.frame_end(sep, line) {
+            Ok(Some(p)) => {
                 let mut frame = self.take(p + sep.len());
                 if !keep {
                     frame.truncate(p);
@@ -192,18 +190,44 @@ impl Model {
                 }
                 Got::Frame(frame)
             }
-            None if len >= window => Got::Limit,
-            None => self.short(),
+            Ok(None) => self.short(),
+            Err(()) => Got::Limit,
+        }
+    }
+
+    /// Where the next frame's separator starts, stated plainly: the first match of `sep`,
+    /// accepted if the frame before it (without a line's `\r`) is at most `max_frame` long.
+    /// `Ok(None)`: no separator yet and a frame within the limit may still end. `Err`: the
+    /// limit is passed.
+    fn frame_end(&self, sep: &[u8], line: bool) -> Result<Option<usize>, ()> {
+        let data: Vec<u8> = self.data.iter().copied().collect();
+        let crlf = line && sep == b"\n";
+        let body = |p: usize| {
+            if crlf && p > 0 && data[p - 1] == b'\r' {
+                p - 1
+            } else {
+                p
+            }
+        };
+        match self.position(sep, 0, data.len()) {
+            Some(p) if body(p) <= self.max_frame => Ok(Some(p)),
+            Some(_) => Err(()),
+            // A frame of `max_frame` bytes could still end: its separator would start at
+            // offset `max_frame` (or `max_frame + 1` after a line's `\r`).
+            None if data.len() <= self.max_frame => Ok(None),
+            None if crlf && data.len() == self.max_frame + 1 && data[self.max_frame] == b'\r' => {
+                Ok(None)
+            }
+            None if sep.len() > 1 && data.len() < self.max_frame.saturating_add(sep.len()) => {
+                Ok(None)
+            }
+            None => Err(()),
         }
     }
 
     /// Whether a frame ending in `sep` is there to read (within the limit).
     fn has_frame(&self, sep: &[u8]) -> bool {
-        if sep.is_empty() {
-            return false;
-        }
-        let window = self.max_frame.saturating_add(sep.len());
-        self.position(sep, 0, self.data.len().min(window)).is_some()
+        !sep.is_empty() && matches!(self.frame_end(sep, sep == b"\n"), Ok(Some(_)))
     }
 
     fn read_exact(&mut self, n: usize) -> Got {

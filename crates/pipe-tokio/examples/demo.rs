@@ -65,7 +65,9 @@ async fn serve(mut conn: ChunkedStream<TcpStream>, store: Store) -> io::Result<u
             let mut store = store.lock().expect("no panics while locked");
             match (cmd[0].as_ref(), &cmd[1..]) {
                 (b"SET", [key, value]) => {
-                    store.insert(key.clone(), Bytes::copy_from_slice(value));
+                    // Frames are slices of pooled chunks: copy what the store keeps (the
+                    // README's advice), so each chunk goes back as soon as it is parsed.
+                    store.insert(Bytes::copy_from_slice(key), Bytes::copy_from_slice(value));
                     b"+OK\r\n".to_vec()
                 }
                 (b"GET", [key]) => match store.get(key) {

@@ -55,7 +55,7 @@ fn reads_are_cancel_safe_on_smol() {
                 let n = (1 + (k * 7919 % 300) as usize).min(rest.len());
                 client.write_all(&rest[..n]).await.unwrap();
                 rest = &rest[n..];
-                if k % 4 == 0 {
+                if k.is_multiple_of(4) {
                     smol::Timer::after(Duration::from_micros(k * 13 % 2000)).await;
                 }
             }

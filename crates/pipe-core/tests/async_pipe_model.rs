@@ -11,7 +11,7 @@ fn data() -> impl Strategy<Value = Vec<u8>> {
     (0..300usize, any::<u64>(), 1..60usize).prop_map(|(len, seed, every)| {
         (0..len)
             .map(|i| {
-                if (i as u64 + seed) % every as u64 == 0 {
+                if (i as u64 + seed).is_multiple_of(every as u64) {
                     b'\n'
                 } else {
                     b'a'

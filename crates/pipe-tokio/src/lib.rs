@@ -55,9 +55,11 @@ mod stream;
 
 pub use inproc::{PipeReader, PipeWriter, pipe, pipe_with};
 pub use pipe_core::stream::read_error_of;
+// Everything a user of this crate names, so that it needs no direct `pipe-core` dependency.
 pub use pipe_core::{
-    AsyncPipeOptions, Pipe, PipeBuffer, PipeOptions, Pool, PoolConfig, PoolStats, ReadError,
-    UNLIMITED, WriteError,
+    AsyncPipeOptions, Bytes, DEFAULT_MAX_FRAME, Discarded, FindError, Pipe, PipeBuffer,
+    PipeOptions, PipeState, Pool, PoolConfig, PoolStats, ReadError, StreamError, UNLIMITED,
+    WriteError,
 };
 pub use stream::ChunkedStream;
 

@@ -43,16 +43,14 @@ mod net;
 mod stream;
 
 pub use inproc::{PipeReader, PipeWriter, pipe, pipe_with};
-pub use pipe_core::stream::read_error_of;
 // Everything a user of this crate names, so that it needs no direct `pipe-core` dependency.
 pub use pipe_core::{
     AsyncPipeOptions, Bytes, DEFAULT_MAX_FRAME, Discarded, FindError, Pipe, PipeBuffer,
     PipeOptions, PipeState, Pool, PoolConfig, PoolStats, ReadError, StreamError, UNLIMITED,
-    WriteError,
+    WriteError, read_error_of,
 };
 pub use stream::ChunkedStream;
 
-/// The lines of a [`ChunkedStream`] as a `futures_core::Stream`, made by
-/// [`ChunkedStream::lines`].
-pub type Lines<S> = pipe_core::stream::Lines<ChunkedStream<S>>;
-pub use pipe_core::stream::PollRead;
+/// The lines of a [`ChunkedStream`] (or of a [`PipeReader`]) as a `futures_core::Stream`, made
+/// by [`ChunkedStream::lines`].
+pub use pipe_core::Lines;

@@ -17,9 +17,9 @@ use loom::sync::{Arc, Mutex, MutexGuard};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use crate::adapter::{FillFn, PollRead};
 use crate::error::WriteError;
 use crate::pipe::{Pipe, PipeOptions};
-use crate::stream::{FillFn, PollRead};
 
 /// How an in-process pipe is set up: the [`Pipe`]'s options and the backpressure thresholds.
 ///
@@ -51,7 +51,7 @@ impl Default for AsyncPipeOptions {
 ///
 /// ```
 /// # futures_executor_free::run(async {
-/// let (mut writer, mut reader) = pipe_core::pipe();
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
 /// {
 ///     // Pooled space, filled in place; it holds the pipe's lock until committed.
 ///     let mut buf = writer.get_buffer(5)?;
@@ -60,8 +60,10 @@ impl Default for AsyncPipeOptions {
 /// }
 /// writer.flush().await?;
 /// writer.complete();
-/// assert_eq!(reader.read_line(false).await?.unwrap(), "hi");
-/// assert!(reader.read_line(false).await.is_err()); // "yo" without its "\n": partial
+/// // The adapters' readers have this as a method: `reader.read_line(false)`.
+/// assert_eq!(pipe_core::adapter::read_line(&mut reader, false).await?.unwrap(), "hi");
+/// // "yo" without its "\n": partial
+/// assert!(pipe_core::adapter::read_line(&mut reader, false).await.is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # }).unwrap();
 /// # mod futures_executor_free {
@@ -358,12 +360,12 @@ impl PipeWriter {
     /// ```
     /// use std::io::IoSlice;
     /// # futures_executor_free::run(async {
-    /// let (mut writer, mut reader) = pipe_core::pipe();
+    /// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
     /// let mut slices = [IoSlice::new(b"GET "), IoSlice::new(b"key\n")];
     /// let mut bufs = &mut slices[..];
     /// writer.write_vectored_all(&mut bufs).await?;
     /// assert!(bufs.is_empty());
-    /// assert_eq!(reader.read_line(false).await?.unwrap(), "GET key");
+    /// assert_eq!(pipe_core::adapter::read_line(&mut reader, false).await?.unwrap(), "GET key");
     /// # Ok::<(), std::io::Error>(())
     /// # }).unwrap();
     /// # mod futures_executor_free {
@@ -443,9 +445,10 @@ impl Drop for PipeWriter {
     }
 }
 
-/// The reading half of an in-process pipe: the async read methods of the socket streams
-/// (`read_line`, `read_until`, `read_exact`, `read_at_most`, `read_to_end`, `peek`,
-/// `discard_until`, `read_lines_with`, `lines`), each cancel safe. Dropping it (or
+/// The reading half of an in-process pipe, runtime-free: it implements
+/// [`PollRead`], so the adapters' readers get the streams' read methods (`read_line`,
+/// `read_until`, `read_exact`, `read_at_most`, `read_to_end`, `peek`, `fill_more`,
+/// `discard_until`, `read_lines_with`, `lines`) from [`crate::adapter`], each cancel safe. Dropping it (or
 /// [`complete`](PipeReader::complete)) gives its bytes back to the pool and makes the writer's
 /// next call fail with `BrokenPipe`.
 ///
@@ -527,15 +530,13 @@ impl PollRead for PipeReader {
 }
 
 impl PipeReader {
-    crate::async_read_methods!();
-
     /// Bytes written and not yet read.
     pub fn buffered(&self) -> usize {
         lock(&self.shared).pipe.len()
     }
 
     /// Runs `f` on the pipe, under its lock: synchronous reads of what is buffered (the `*_ref`
-    /// forms included), for parsers that wait with [`fill_more`](PipeReader::fill_more) only
+    /// forms included), for parsers that wait with `fill_more` ([`crate::adapter::fill_more`]) only
     /// when a read says `NeedMore`. A writer waiting for room is woken if `f` made enough. `f`
     /// must not use the writer half.
     pub fn with_pipe<R>(&mut self, f: impl FnOnce(&mut Pipe) -> R) -> R {
@@ -579,107 +580,4 @@ impl Drop for PipeReader {
         shared.pipe.skip(len);
         shared.wake_writer();
     }
-}
-
-/// Defines, in an adapter crate, its own `PipeWriter` and `PipeReader`: thin wrappers of this
-/// module's halves (they deref to them, so every method is there) that the adapter gives its
-/// runtime's `AsyncRead`/`AsyncWrite`, and `pipe()`/`pipe_with()` making them. The argument
-/// names the I/O traits in the docs. Shared by `pipe-tokio` and `pipe-async-std`; `pipe-core`
-/// itself depends on no runtime.
-#[macro_export]
-macro_rules! async_pipe_halves {
-    ($traits:literal) => {
-        /// The writing half of an in-process pipe, with
-        #[doc = $traits]
-        /// `AsyncWrite`. It derefs to [`pipe_core::PipeWriter`], which has the methods
-        /// (`get_buffer`, `buffer_written`, `write_now`, `write_all`, `flush`, ...).
-        /// Dropping it completes the write side cleanly.
-        #[derive(Debug)]
-        pub struct PipeWriter($crate::PipeWriter);
-
-        /// The reading half of an in-process pipe, with
-        #[doc = $traits]
-        /// `AsyncRead`. It derefs to [`pipe_core::PipeReader`], which has the read methods
-        /// (`read_line`, `read_until`, `read_exact`, ..., `fill_more`, `with_pipe`), each cancel
-        /// safe. Dropping it gives its bytes back to the pool and fails the writer's next call.
-        #[derive(Debug)]
-        pub struct PipeReader($crate::PipeReader);
-
-        /// An in-process pipe with the default options (64 KiB pause, 32 KiB resume, 64 KiB
-        /// maximum frame, the global pool): see [`pipe_core::pipe`].
-        pub fn pipe() -> (PipeWriter, PipeReader) {
-            let (w, r) = $crate::pipe();
-            (PipeWriter(w), PipeReader(r))
-        }
-
-        /// An in-process pipe with the given options: see [`pipe_core::pipe_with`]. Error
-        /// (`InvalidInput`): `pause` is 0 or not above `resume`.
-        pub fn pipe_with(
-            options: $crate::AsyncPipeOptions,
-        ) -> ::std::io::Result<(PipeWriter, PipeReader)> {
-            let (w, r) = $crate::pipe_with(options)?;
-            ::std::result::Result::Ok((PipeWriter(w), PipeReader(r)))
-        }
-
-        impl ::std::ops::Deref for PipeWriter {
-            type Target = $crate::PipeWriter;
-            fn deref(&self) -> &$crate::PipeWriter {
-                &self.0
-            }
-        }
-
-        impl ::std::ops::DerefMut for PipeWriter {
-            fn deref_mut(&mut self) -> &mut $crate::PipeWriter {
-                &mut self.0
-            }
-        }
-
-        impl ::std::ops::Deref for PipeReader {
-            type Target = $crate::PipeReader;
-            fn deref(&self) -> &$crate::PipeReader {
-                &self.0
-            }
-        }
-
-        impl ::std::ops::DerefMut for PipeReader {
-            fn deref_mut(&mut self) -> &mut $crate::PipeReader {
-                &mut self.0
-            }
-        }
-
-        impl PipeWriter {
-            /// Completes the write side cleanly (see [`pipe_core::PipeWriter::complete`]).
-            pub fn complete(self) {
-                self.0.complete()
-            }
-
-            /// Completes the write side with an error (see
-            /// [`pipe_core::PipeWriter::complete_with_error`]).
-            pub fn complete_with_error(self, error: ::std::io::Error) {
-                self.0.complete_with_error(error)
-            }
-
-            /// The runtime-free half.
-            pub fn into_inner(self) -> $crate::PipeWriter {
-                self.0
-            }
-        }
-
-        impl PipeReader {
-            /// Stops reading (see [`pipe_core::PipeReader::complete`]).
-            pub fn complete(self) {
-                self.0.complete()
-            }
-
-            /// A stream of lines (see `read_line`), ending at the end of the pipe.
-            pub fn lines(self, with_ending: bool) -> $crate::stream::Lines<$crate::PipeReader> {
-                self.0.lines(with_ending)
-            }
-
-            /// The runtime-free half.
-            pub fn into_inner(self) -> $crate::PipeReader {
-                self.0
-            }
-        }
-    };
 }

@@ -89,7 +89,7 @@ impl From<ReadError> for io::Error {
     /// `NeedMore` becomes `WouldBlock`; `End` and `Partial` become `UnexpectedEof`; a stream
     /// error keeps its kind; a limit becomes `InvalidData`; a bad argument `InvalidInput`. The
     /// `ReadError` itself (with a partial frame's leftover) is the inner error: see
-    /// [`stream::read_error_of`](crate::stream::read_error_of).
+    /// [`read_error_of`].
     fn from(e: ReadError) -> io::Error {
         let kind = match &e {
             ReadError::NeedMore => io::ErrorKind::WouldBlock,
@@ -235,3 +235,16 @@ impl fmt::Display for FindError {
 }
 
 impl std::error::Error for FindError {}
+
+/// The [`ReadError`] inside an `io::Error` returned by an async read (a partial frame's
+/// leftover, a limit), if there is one.
+///
+/// ```
+/// use pipe_core::{ReadError, adapter::into_io, read_error_of};
+/// let err = into_io(Err(ReadError::Partial("left".into()))).unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+/// assert!(matches!(read_error_of(&err), Some(ReadError::Partial(rest)) if rest == "left"));
+/// ```
+pub fn read_error_of(error: &io::Error) -> Option<&ReadError> {
+    error.get_ref()?.downcast_ref::<ReadError>()
+}

@@ -38,16 +38,18 @@
 pub use bytes::Bytes;
 pub use chunk_pool::{Pool, PoolConfig, PoolStats};
 
+pub mod adapter;
 pub mod async_pipe;
 mod error;
 mod io;
+mod lines;
 mod pipe;
 mod read;
 mod search;
 mod segment;
-pub mod stream;
 
-pub use async_pipe::{AsyncPipeOptions, PipeBuffer, PipeReader, PipeWriter, pipe, pipe_with};
-pub use error::{FindError, ReadError, StreamError, WriteError};
+pub use async_pipe::{AsyncPipeOptions, PipeBuffer};
+pub use error::{FindError, ReadError, StreamError, WriteError, read_error_of};
+pub use lines::Lines;
 pub use pipe::{DEFAULT_MAX_FRAME, Pipe, PipeOptions, PipeState, UNLIMITED};
 pub use read::Discarded;

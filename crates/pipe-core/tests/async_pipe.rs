@@ -9,8 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
-use pipe_core::stream::read_error_of;
-use pipe_core::{AsyncPipeOptions, PipeReader, PipeWriter, ReadError, WriteError, pipe_with};
+use pipe_core::adapter;
+use pipe_core::async_pipe::{PipeReader, PipeWriter, pipe_with};
+use pipe_core::read_error_of;
+use pipe_core::{AsyncPipeOptions, ReadError, WriteError};
 
 /// A waker that counts its wake-ups.
 #[derive(Default)]
@@ -70,7 +72,11 @@ fn writer_pauses_at_the_threshold_and_resumes_under_the_other() {
 
     // Reading 16 KiB leaves 48 KiB: above `resume`, the writer stays asleep.
     assert_eq!(
-        reader.now(r.read_exact(16 * 1024)).unwrap().unwrap().len(),
+        reader
+            .now(adapter::read_exact(&mut r, 16 * 1024))
+            .unwrap()
+            .unwrap()
+            .len(),
         16 * 1024
     );
     assert_eq!(writer.wakes(), 0);
@@ -79,7 +85,10 @@ fn writer_pauses_at_the_threshold_and_resumes_under_the_other() {
         "still above the resume threshold"
     );
     // Down to 32 KiB: the writer is woken and goes on.
-    reader.now(r.read_exact(16 * 1024)).unwrap().unwrap();
+    reader
+        .now(adapter::read_exact(&mut r, 16 * 1024))
+        .unwrap()
+        .unwrap();
     assert_eq!(writer.wakes(), 1);
     assert!(!flush_pending(&mut w, &writer));
     // Under `pause` again it does not wait.
@@ -93,7 +102,7 @@ fn writer_pauses_at_the_threshold_and_resumes_under_the_other() {
 fn a_frame_over_the_pause_threshold_does_not_deadlock() {
     let (mut w, mut r, pool) = setup(64 * 1024, 32 * 1024, 1 << 20);
     let (writer, reader) = (Task::new(), Task::new());
-    let mut line = Box::pin(r.read_line(false));
+    let mut line = Box::pin(adapter::read_line(&mut r, false));
     let piece = vec![b'a'; 16 * 1024];
     let mut written = 0;
     let mut writer_waits = 0;
@@ -138,7 +147,7 @@ fn a_frame_over_the_maximum_stops_the_writer_and_discard_lets_it_go_on() {
     for _ in 0..64 {
         w.write_now(&piece).unwrap();
         if flush_pending(&mut w, &writer) {
-            match reader.poll(pin!(r.read_line(false))) {
+            match reader.poll(pin!(adapter::read_line(&mut r, false))) {
                 Poll::Pending => {}
                 Poll::Ready(result) => {
                     outcome = Some(result);
@@ -162,10 +171,16 @@ fn a_frame_over_the_maximum_stops_the_writer_and_discard_lets_it_go_on() {
     assert!(flush_pending(&mut w, &writer));
     w.write_now(b"tail\nnext\n").unwrap();
     let before = writer.wakes();
-    reader.now(r.discard_until(b"\n")).unwrap();
+    reader.now(adapter::discard_until(&mut r, b"\n")).unwrap();
     assert!(writer.wakes() > before, "consuming woke the writer");
     assert!(!flush_pending(&mut w, &writer));
-    assert_eq!(reader.now(r.read_line(false)).unwrap().unwrap(), "next");
+    assert_eq!(
+        reader
+            .now(adapter::read_line(&mut r, false))
+            .unwrap()
+            .unwrap(),
+        "next"
+    );
 }
 
 #[test]
@@ -174,16 +189,21 @@ fn clean_completion_gives_the_rest_then_the_end_or_a_partial() {
     let task = Task::new();
     w.write_now(b"one\ntwo").unwrap();
     w.complete();
-    assert_eq!(task.now(r.read_line(false)).unwrap().unwrap(), "one");
-    let err = task.now(r.read_line(false)).unwrap_err();
+    assert_eq!(
+        task.now(adapter::read_line(&mut r, false))
+            .unwrap()
+            .unwrap(),
+        "one"
+    );
+    let err = task.now(adapter::read_line(&mut r, false)).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     assert!(matches!(read_error_of(&err), Some(ReadError::Partial(rest)) if rest == "two"));
-    assert_eq!(task.now(r.read_line(false)).unwrap(), None);
+    assert_eq!(task.now(adapter::read_line(&mut r, false)).unwrap(), None);
 
     // Dropping the writer completes it too; a waiting reader is woken.
     let (w, mut r2, _) = setup(64 * 1024, 32 * 1024, 1024);
     let reader = Task::new();
-    let mut read = pin!(r2.read_line(true));
+    let mut read = pin!(adapter::read_line(&mut r2, true));
     assert!(reader.poll(read.as_mut()).is_pending());
     drop(w);
     assert_eq!(reader.wakes(), 1);
@@ -201,9 +221,14 @@ fn completion_with_an_error_reaches_the_reader_after_the_data() {
         io::ErrorKind::ConnectionAborted,
         "upstream died",
     ));
-    assert_eq!(task.now(r.read_line(false)).unwrap().unwrap(), "kept");
+    assert_eq!(
+        task.now(adapter::read_line(&mut r, false))
+            .unwrap()
+            .unwrap(),
+        "kept"
+    );
     for _ in 0..2 {
-        let err = task.now(r.read_line(false)).unwrap_err();
+        let err = task.now(adapter::read_line(&mut r, false)).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionAborted);
         assert!(err.to_string().contains("upstream died"));
     }
@@ -248,8 +273,18 @@ fn get_buffer_fills_in_place_and_commits() {
     let mut buf = w.get_buffer(2).unwrap();
     buf[..2].copy_from_slice(b"f\n");
     buf.commit(2).unwrap();
-    assert_eq!(task.now(r.read_line(false)).unwrap().unwrap(), "abc");
-    assert_eq!(task.now(r.read_line(false)).unwrap().unwrap(), "def");
+    assert_eq!(
+        task.now(adapter::read_line(&mut r, false))
+            .unwrap()
+            .unwrap(),
+        "abc"
+    );
+    assert_eq!(
+        task.now(adapter::read_line(&mut r, false))
+            .unwrap()
+            .unwrap(),
+        "def"
+    );
 }
 
 #[test]
@@ -277,9 +312,16 @@ fn bad_input_gets_errors_and_changes_nothing() {
         Err(WriteError::Overcommit { .. })
     ));
     w.write_now(b"ok\n").unwrap();
-    let err = task.now(r.read_until(b"", true)).unwrap_err();
+    let err = task
+        .now(adapter::read_until(&mut r, b"", true))
+        .unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
-    assert_eq!(task.now(r.read_line(false)).unwrap().unwrap(), "ok");
+    assert_eq!(
+        task.now(adapter::read_line(&mut r, false))
+            .unwrap()
+            .unwrap(),
+        "ok"
+    );
 }
 
 #[test]
@@ -288,13 +330,20 @@ fn dropped_reads_and_flushes_lose_nothing() {
     let (writer, reader) = (Task::new(), Task::new());
     for piece in [&b"hel"[..], b"lo wo", b"rld\n"] {
         // A read started and dropped before the line is complete.
-        assert!(reader.poll(pin!(r.read_line(false))).is_pending());
+        assert!(
+            reader
+                .poll(pin!(adapter::read_line(&mut r, false)))
+                .is_pending()
+        );
         w.write_now(piece).unwrap();
         // A flush started and dropped.
         let _ = writer.poll(pin!(w.flush()));
     }
     assert_eq!(
-        reader.now(r.read_line(false)).unwrap().unwrap(),
+        reader
+            .now(adapter::read_line(&mut r, false))
+            .unwrap()
+            .unwrap(),
         "hello world"
     );
 }
@@ -337,7 +386,13 @@ fn a_drained_pipe_holds_no_chunk_while_both_halves_live() {
     for _ in 0..100 {
         w.write_now(&[b'x'; 999]).unwrap();
         w.write_now(b"\n").unwrap();
-        assert_eq!(task.now(r.read_line(false)).unwrap().unwrap().len(), 999);
+        assert_eq!(
+            task.now(adapter::read_line(&mut r, false))
+                .unwrap()
+                .unwrap()
+                .len(),
+            999
+        );
     }
     assert_eq!(
         pool.stats().outstanding_chunks,
@@ -350,6 +405,11 @@ fn a_drained_pipe_holds_no_chunk_while_both_halves_live() {
         buf[..3].copy_from_slice(b"ok\n");
         buf.commit(3).unwrap();
     }
-    assert_eq!(task.now(r.read_line(false)).unwrap().unwrap(), "ok");
+    assert_eq!(
+        task.now(adapter::read_line(&mut r, false))
+            .unwrap()
+            .unwrap(),
+        "ok"
+    );
     assert_eq!(pool.stats().outstanding_chunks, 0);
 }

@@ -14,7 +14,9 @@ use std::task::Poll;
 
 use loom::future::block_on;
 use loom::thread;
-use pipe_core::{AsyncPipeOptions, PipeOptions, PipeReader, PipeWriter, Pool, ReadError};
+use pipe_core::adapter;
+use pipe_core::async_pipe::{PipeReader, PipeWriter};
+use pipe_core::{AsyncPipeOptions, PipeOptions, Pool, ReadError};
 
 /// Pause at 8 unread bytes, resume at 4, frames of at most `max_frame`: small enough that
 /// every scenario crosses the thresholds several times.
@@ -29,7 +31,7 @@ fn halves(max_frame: usize) -> (PipeWriter, PipeReader, Pool) {
         pause: 8,
         resume: 4,
     };
-    let (w, r) = pipe_core::pipe_with(options).unwrap();
+    let (w, r) = pipe_core::async_pipe::pipe_with(options).unwrap();
     (w, r, pool)
 }
 
@@ -60,15 +62,21 @@ fn frame_reads_and_discard_with_a_paused_writer() {
             })
         });
         block_on(async {
-            assert_eq!(r.read_line(false).await.unwrap().unwrap(), "0123456789");
-            let err = r.read_line(false).await.unwrap_err();
+            assert_eq!(
+                adapter::read_line(&mut r, false).await.unwrap().unwrap(),
+                "0123456789"
+            );
+            let err = adapter::read_line(&mut r, false).await.unwrap_err();
             assert!(matches!(
-                pipe_core::stream::read_error_of(&err),
+                pipe_core::read_error_of(&err),
                 Some(ReadError::LimitExceeded { .. })
             ));
-            assert_eq!(r.discard_until(b"\n").await.unwrap(), 21);
-            assert_eq!(r.read_line(false).await.unwrap().unwrap(), "ok");
-            assert_eq!(r.read_line(false).await.unwrap(), None);
+            assert_eq!(adapter::discard_until(&mut r, b"\n").await.unwrap(), 21);
+            assert_eq!(
+                adapter::read_line(&mut r, false).await.unwrap().unwrap(),
+                "ok"
+            );
+            assert_eq!(adapter::read_line(&mut r, false).await.unwrap(), None);
         });
         writer.join().unwrap();
         drop(r);
@@ -99,23 +107,28 @@ fn fill_more_and_exact_reads_see_every_byte_once() {
             // harmless. (If it completed, its line counts.)
             let mut lines = Vec::new();
             {
-                let read = std::pin::pin!(r.read_line(false));
+                let read = std::pin::pin!(adapter::read_line(&mut r, false));
                 let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
                 if let Poll::Ready(line) = read.poll(&mut cx) {
                     lines.push(line.unwrap().unwrap());
                 }
             }
             while lines.len() < 3 {
-                let line = r.with_pipe(|p| p.read_line(false));
+                let line = r.with_pipe(|p| adapter::read_line(&mut p, false));
                 match line {
                     Ok(line) => lines.push(line),
-                    Err(e) if e.is_need_more() => assert!(r.fill_more().await.unwrap() > 0),
+                    Err(e) if e.is_need_more() => {
+                        assert!(adapter::fill_more(&mut r).await.unwrap() > 0)
+                    }
                     Err(e) => panic!("{e}"),
                 }
             }
             assert_eq!(lines, ["ab", "cde", "fghij"]);
-            assert_eq!(r.read_exact(6).await.unwrap().unwrap(), "KLMNOP");
-            assert_eq!(r.fill_more().await.unwrap(), 0);
+            assert_eq!(
+                adapter::read_exact(&mut r, 6).await.unwrap().unwrap(),
+                "KLMNOP"
+            );
+            assert_eq!(adapter::fill_more(&mut r).await.unwrap(), 0);
         });
         writer.join().unwrap();
         drop(r);
@@ -166,8 +179,11 @@ fn the_reader_going_releases_a_waiting_writer() {
             })
         });
         block_on(async {
-            assert_eq!(r.peek(2).await.unwrap().unwrap().len(), 2);
-            assert_eq!(r.read_at_most(3).await.unwrap().unwrap()[0], b'z');
+            assert_eq!(adapter::peek(&mut r, 2).await.unwrap().unwrap().len(), 2);
+            assert_eq!(
+                adapter::read_at_most(&mut r, 3).await.unwrap().unwrap()[0],
+                b'z'
+            );
         });
         drop(r);
         writer.join().unwrap();

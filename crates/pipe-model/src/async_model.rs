@@ -17,6 +17,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use pipe_core::WriteError;
+use pipe_core::adapter;
 
 /// One step: a write (copied, or filled in place), a flush or a read polled once (then
 /// dropped), a completion, the reader going.
@@ -138,7 +139,7 @@ pub fn run(ops: Vec<AsyncOp>, pause: usize, resume: usize, max_frame: usize) -> 
             AsyncOp::ReadLine => {
                 let Some(r) = r.as_mut() else { continue };
                 m.grant = 0;
-                let got = poll_once(r.read_line(true));
+                let got = poll_once(adapter::read_line(r, true));
                 let newline = m.bytes.iter().position(|&b| b == b'\n');
                 match (newline, got) {
                     (Some(i), Poll::Ready(Ok(Some(line)))) if i <= m.max_frame => {
@@ -170,7 +171,7 @@ pub fn run(ops: Vec<AsyncOp>, pause: usize, resume: usize, max_frame: usize) -> 
             AsyncOp::ReadExact(n) => {
                 let Some(r) = r.as_mut() else { continue };
                 m.grant = 0;
-                match poll_once(r.read_exact(n)) {
+                match poll_once(adapter::read_exact(r, n)) {
                     Poll::Ready(Ok(Some(got))) => {
                         check!(m.bytes.len() >= n);
                         check_eq!(&got[..], &m.take(n)[..]);
@@ -187,7 +188,7 @@ pub fn run(ops: Vec<AsyncOp>, pause: usize, resume: usize, max_frame: usize) -> 
             AsyncOp::ReadAtMost(0) => {
                 let Some(r) = r.as_mut() else { continue };
                 m.grant = 0;
-                match poll_once(r.read_at_most(0)) {
+                match poll_once(adapter::read_at_most(r, 0)) {
                     Poll::Ready(Err(e)) => check_eq!(e.kind(), io::ErrorKind::InvalidInput),
                     other => return Err(format!("read_at_most(0) gave {other:?}")),
                 }
@@ -195,7 +196,7 @@ pub fn run(ops: Vec<AsyncOp>, pause: usize, resume: usize, max_frame: usize) -> 
             AsyncOp::ReadAtMost(n) => {
                 let Some(r) = r.as_mut() else { continue };
                 m.grant = 0;
-                match poll_once(r.read_at_most(n)) {
+                match poll_once(adapter::read_at_most(r, n)) {
                     Poll::Ready(Ok(Some(got))) => {
                         let k = n.min(m.bytes.len());
                         check!(k > 0);

@@ -32,9 +32,13 @@ pub fn async_pipe(
     pause: usize,
     resume: usize,
     max_frame: usize,
-) -> (pipe_core::PipeWriter, pipe_core::PipeReader, Pool) {
+) -> (
+    pipe_core::async_pipe::PipeWriter,
+    pipe_core::async_pipe::PipeReader,
+    Pool,
+) {
     let (options, pool) = async_pipe_options(pause, resume, max_frame);
-    let (w, r) = pipe_core::pipe_with(options).expect("pause above resume");
+    let (w, r) = pipe_core::async_pipe::pipe_with(options).expect("pause above resume");
     (w, r, pool)
 }
 

@@ -4,8 +4,8 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use pipe_core::stream::{FillFn, PollRead, PollWrite, WriteFn, from_transport};
-use pipe_core::{Pipe, PipeOptions};
+use pipe_core::adapter::{self, FillFn, PollRead, PollWrite, WriteFn, from_transport};
+use pipe_core::{Bytes, Lines, Pipe, PipeOptions};
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 /// A transport `S` whose incoming bytes are read as frames out of a pooled [`Pipe`].
@@ -88,7 +88,7 @@ impl<S> ChunkedStream<S> {
     }
 }
 
-/// Polls `io` for bytes into `buf`, the shape `pipe_core::stream` asks of a transport.
+/// Polls `io` for bytes into `buf`, the shape `pipe_core::adapter` asks of a transport.
 fn poll_transport<S: AsyncRead + Unpin>(
     io: &mut S,
     cx: &mut Context<'_>,
@@ -119,13 +119,290 @@ impl<S: AsyncWrite + Unpin> PollWrite for ChunkedStream<S> {
     }
 }
 
-/// The read methods, shared with the other runtime's adapter (`pipe_core::async_read_methods!`).
+/// The read methods. Each returns the future of `pipe_core::adapter`, shared with the other
+/// runtimes' adapters; every one is cancel safe (its progress lives in the pipe).
 impl<S: AsyncRead + Unpin> ChunkedStream<S> {
-    pipe_core::async_read_methods!();
+    /// The next line, up to and including `\n`; without the ending, `\n` or `\r\n` is
+    /// stripped. `Ok(None)` at the end of the stream; a last line without `\n` is an
+    /// `UnexpectedEof` error carrying it ([`read_error_of`](crate::read_error_of)). A line over
+    /// the maximum frame size (ending not counted) is `InvalidData`, with nothing consumed.
+    ///
+    /// Cancel safe: if the future is dropped before it completes, no data is lost; the next
+    /// read sees every byte.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let io = &b"PING\r\n"[..]; // any `AsyncRead`: a socket, a TLS stream, bytes
+    /// let mut stream = pipe_tokio::ChunkedStream::new(io);
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "PING");
+    /// assert_eq!(stream.read_line(false).await?, None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn read_line(
+        &mut self,
+        with_ending: bool,
+    ) -> impl Future<Output = io::Result<Option<Bytes>>> {
+        adapter::read_line(self, with_ending)
+    }
+
+    /// Calls `f` with every complete line buffered, waiting until there is at least one: the
+    /// zero-allocation form for hot loops (lines are lent from pooled memory). Returns how many
+    /// lines `f` saw; `Ok(0)` at the end of the stream.
+    ///
+    /// Cancel safe: lines are handed to `f` and consumed within one poll.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let io = &b"a\nbb\nccc\n"[..];
+    /// let mut stream = pipe_tokio::ChunkedStream::new(io);
+    /// let mut total = 0;
+    /// while stream.read_lines_with(false, |line| total += line.len()).await? > 0 {}
+    /// assert_eq!(total, 6);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn read_lines_with(
+        &mut self,
+        with_ending: bool,
+        f: impl FnMut(&[u8]),
+    ) -> impl Future<Output = io::Result<usize>> {
+        adapter::read_lines_with(self, with_ending, f)
+    }
+
+    /// The next frame ending in `sep` (any non-empty separator), with or without it. `Ok(None)`
+    /// at the end.
+    ///
+    /// Cancel safe: if the future is dropped before it completes, no data is lost.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let io = &b"one\0two\0"[..];
+    /// let mut stream = pipe_tokio::ChunkedStream::new(io);
+    /// assert_eq!(stream.read_until(b"\0", false).await?.unwrap(), "one");
+    /// assert_eq!(stream.read_until(b"\0", true).await?.unwrap(), "two\0");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn read_until<'a>(
+        &'a mut self,
+        sep: &'a [u8],
+        with_sep: bool,
+    ) -> impl Future<Output = io::Result<Option<Bytes>>> + 'a {
+        adapter::read_until(self, sep, with_sep)
+    }
+
+    /// Exactly `n` bytes. `Ok(None)` if the stream ended with nothing buffered; an
+    /// `UnexpectedEof` error carrying the leftover if it ended with fewer than `n`;
+    /// `InvalidData` if `n` is over the maximum frame size.
+    ///
+    /// Cancel safe: if the future is dropped before it completes, no data is lost.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let io = &[0, 3, b'a', b'b', b'c'][..];
+    /// let mut stream = pipe_tokio::ChunkedStream::new(io);
+    /// let header = stream.read_exact(2).await?.unwrap();
+    /// let len = u16::from_be_bytes([header[0], header[1]]) as usize;
+    /// assert_eq!(stream.read_exact(len).await?.unwrap(), "abc");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn read_exact(&mut self, n: usize) -> impl Future<Output = io::Result<Option<Bytes>>> {
+        adapter::read_exact(self, n)
+    }
+
+    /// Between 1 and `n` bytes, as soon as any are there. `Ok(None)` at the end; `n == 0` is
+    /// `InvalidInput`.
+    ///
+    /// Cancel safe: if the future is dropped before it completes, no data is lost.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let io = &b"abc"[..];
+    /// let mut stream = pipe_tokio::ChunkedStream::new(io);
+    /// assert_eq!(stream.read_at_most(1024).await?.unwrap(), "abc");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn read_at_most(&mut self, n: usize) -> impl Future<Output = io::Result<Option<Bytes>>> {
+        adapter::read_at_most(self, n)
+    }
+
+    /// Everything until the peer closes its side, up to the maximum frame size (past it:
+    /// `InvalidData`, nothing consumed). Empty if nothing was left.
+    ///
+    /// Cancel safe: if the future is dropped before it completes, no data is lost.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let io = &b"the whole body"[..];
+    /// let mut stream = pipe_tokio::ChunkedStream::new(io);
+    /// assert_eq!(stream.read_to_end().await?, "the whole body");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn read_to_end(&mut self) -> impl Future<Output = io::Result<Bytes>> {
+        adapter::read_to_end(self)
+    }
+
+    /// Up to `n` bytes without consuming them, waiting for at least one. `Ok(None)` at the
+    /// end.
+    ///
+    /// Cancel safe: if the future is dropped before it completes, no data is lost.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let io = &b"+OK\r\n"[..];
+    /// let mut stream = pipe_tokio::ChunkedStream::new(io);
+    /// assert_eq!(stream.peek(1).await?.unwrap(), "+");
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "+OK");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn peek(&mut self, n: usize) -> impl Future<Output = io::Result<Option<Bytes>>> {
+        adapter::peek(self, n)
+    }
+
+    /// Waits until more bytes are buffered than when it was called and returns how many
+    /// arrived (`Ok(0)` at the end of the stream): the way to drive a parser that reads
+    /// synchronously from [`pipe_mut`](ChunkedStream::pipe_mut) and waits only when a read
+    /// says `NeedMore`. Each call reads at most one chunk (the pipe's adaptive chunk size, at
+    /// most its `max_chunk`), however much is buffered: the maximum frame size bounds what a
+    /// frame search buffers, not what a parser that asks for more gets.
+    ///
+    /// Cancel safe: bytes that arrived stay buffered.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use pipe_tokio::ReadError;
+    /// let io = &b"GET a\r\nGET b\r\n"[..];
+    /// let mut stream = pipe_tokio::ChunkedStream::new(io);
+    /// let mut keys = Vec::new();
+    /// loop {
+    ///     match stream.pipe_mut().read_line_ref(false) {
+    ///         Ok(line) => keys.push(line[4..].to_vec()),
+    ///         Err(ReadError::NeedMore) => {
+    ///             stream.fill_more().await?;
+    ///         }
+    ///         Err(_) => break, // the end (or a partial line, an error)
+    ///     }
+    /// }
+    /// assert_eq!(keys, [b"a", b"b"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn fill_more(&mut self) -> impl Future<Output = io::Result<usize>> {
+        adapter::fill_more(self)
+    }
+
+    /// Drops bytes up to and including the next `sep`, reading as needed: the way on after a
+    /// frame over the limit. Memory stays bounded: bytes without a separator are dropped as
+    /// they arrive. Returns the bytes dropped (at the end of the stream, what was dropped
+    /// before it).
+    ///
+    /// Cancel safe: bytes dropped before a cancellation stay dropped; nothing else is lost.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use pipe_tokio::{ChunkedStream, PipeOptions};
+    /// let io = &b"far too long a line\nok\n"[..];
+    /// let options = PipeOptions { max_frame: 8, ..PipeOptions::default() };
+    /// let mut stream = ChunkedStream::with_options(io, options);
+    /// let err = stream.read_line(false).await.unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    /// assert_eq!(stream.discard_until(b"\n").await?, 20);
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "ok");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn discard_until<'a>(
+        &'a mut self,
+        sep: &'a [u8],
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        adapter::discard_until(self, sep)
+    }
+
+    /// A `futures_core::Stream` of lines (see [`read_line`](ChunkedStream::read_line)). Errors
+    /// never repeat: a line over the limit gives one `InvalidData` error and is dropped through
+    /// its `\n`, then the lines after it come; a partial last line or a transport error is
+    /// given once, then the stream ends. [`Lines::into_inner`] gives the stream back.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use futures_util::StreamExt;
+    /// let io = &b"one\ntwo\n"[..];
+    /// let mut lines = pipe_tokio::ChunkedStream::new(io).lines(false);
+    /// let mut seen = Vec::new();
+    /// while let Some(line) = lines.next().await {
+    ///     seen.push(line?);
+    /// }
+    /// assert_eq!(seen, ["one", "two"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn lines(self, with_ending: bool) -> Lines<Self> {
+        Lines::new(self, with_ending)
+    }
 }
 
 impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
-    pipe_core::async_write_methods!();
+    /// Writes all of `data` to the transport, resuming after partial writes. Not cancel safe:
+    /// if the future is dropped, a prefix of `data` may have been written (use
+    /// [`write_vectored_all`](ChunkedStream::write_vectored_all) to know how much).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let mut stream = pipe_tokio::ChunkedStream::new(Vec::new()); // any `AsyncWrite`
+    /// stream.write_all(b"PING\r\n").await?;
+    /// assert_eq!(stream.get_ref(), b"PING\r\n");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn write_all<'a>(
+        &'a mut self,
+        data: &'a [u8],
+    ) -> impl Future<Output = io::Result<()>> + 'a {
+        adapter::write_all(self, data)
+    }
+
+    /// Writes every byte of `bufs` with vectored writes (one `writev` where the transport
+    /// supports it), resuming after partial writes. `bufs` is advanced in place as bytes go
+    /// out (as `IoSlice::advance_slices` does: slices written whole are dropped from the
+    /// front, a slice written in part is shortened), so after a cancellation `bufs` holds
+    /// exactly what is left to write: call again with it to resume, and every byte goes out
+    /// once. Empty when it completes.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use std::io::IoSlice;
+    /// let mut stream = pipe_tokio::ChunkedStream::new(Vec::new()); // any `AsyncWrite`
+    /// let mut slices = [IoSlice::new(b"SET k "), IoSlice::new(b"v\r\n")];
+    /// let mut bufs = &mut slices[..];
+    /// stream.write_vectored_all(&mut bufs).await?;
+    /// assert!(bufs.is_empty());
+    /// assert_eq!(stream.get_ref(), b"SET k v\r\n");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn write_vectored_all(
+        &mut self,
+        bufs: &mut &mut [IoSlice<'_>],
+    ) -> impl Future<Output = io::Result<()>> {
+        adapter::write_vectored_all(self, bufs)
+    }
 
     /// Flushes the transport.
     pub async fn flush(&mut self) -> io::Result<()> {
@@ -151,7 +428,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for ChunkedStream<S> {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let io = &mut this.io;
-        let n = std::task::ready!(this.pipe.poll_read_into(
+        let n = std::task::ready!(adapter::poll_read_into(
+            &mut this.pipe,
             cx,
             buf.initialize_unfilled(),
             from_transport(|cx, b| poll_transport(io, cx, b))
@@ -165,8 +443,11 @@ impl<S: AsyncRead + Unpin> AsyncBufRead for ChunkedStream<S> {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
         let this = self.get_mut();
         let io = &mut this.io;
-        this.pipe
-            .poll_fill_buf(cx, from_transport(|cx, b| poll_transport(io, cx, b)))
+        adapter::poll_fill_buf(
+            &mut this.pipe,
+            cx,
+            from_transport(|cx, b| poll_transport(io, cx, b)),
+        )
     }
 
     fn consume(self: Pin<&mut Self>, amt: usize) {

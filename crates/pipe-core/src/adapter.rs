@@ -1,12 +1,22 @@
-//! The runtime-free core of an async chunked stream, shared by `pipe-tokio` and
-//! `pipe-async-std`: serve a read request from the pipe, and when it needs more, fill the pipe
-//! from a transport through a poll function. The adapters only say how to poll their transport.
+//! The kit for adapter authors: how `pipe-tokio` and `pipe-async-std` (or an adapter for
+//! another runtime) turn a transport and a [`Pipe`] into cancel-safe async reads, written once
+//! for every runtime.
 //!
-//! All progress lives in the pipe, so a read future built on [`Pipe::poll_request`] can be dropped
-//! at any `Pending` without losing a byte (it is cancel safe). While the transport has nothing
-//! to give, the pipe holds no chunk it did not already hold: a chunk is lent to the transport
-//! only for the duration of one poll and given back if nothing arrived.
+//! An adapter's stream type owns a transport and a pipe and implements [`PollRead`] (lend the
+//! pipe and a [`FillFn`] that polls the transport, usually [`from_transport`]) and, for writes,
+//! [`PollWrite`]. Its public async methods are then one line each: [`read_line`],
+//! [`read_exact`], [`fill_more`], [`write_all`], ... return the futures, and [`crate::Lines`]
+//! is the lines stream. Its runtime's `AsyncRead`/`AsyncBufRead` impls call [`poll_read_into`]
+//! and [`poll_fill_buf`].
+//!
+//! All progress lives in the pipe, so every read future here can be dropped at any `Pending`
+//! without losing a byte (it is cancel safe). While the transport has nothing to give, the pipe
+//! holds no chunk it did not already hold: a chunk is lent to the transport only for the
+//! duration of one poll and given back if nothing arrived.
+//!
+//! Users of the adapters never need this module.
 
+use std::future::{Future, poll_fn};
 use std::io::{self, IoSlice};
 use std::task::{Context, Poll, ready};
 
@@ -50,7 +60,7 @@ pub enum ReadRequest<'a> {
 
 impl Pipe {
     /// Serves `request` from what is buffered, without any I/O.
-    pub fn try_request(&mut self, request: ReadRequest<'_>) -> Result<Bytes, ReadError> {
+    pub(crate) fn try_request(&mut self, request: ReadRequest<'_>) -> Result<Bytes, ReadError> {
         match request {
             ReadRequest::Line { with_ending } => self.read_line(with_ending),
             ReadRequest::Until { sep, with_sep } => self.read_until(sep, with_sep),
@@ -80,7 +90,7 @@ impl Pipe {
     /// limit (at least 1, so a read always makes progress towards an outcome). A frame search
     /// needs at most `max_frame` bytes plus its ending (`\r\n` for a line); reads that take
     /// whatever is there get `usize::MAX` (one fill reads at most one chunk).
-    pub fn fill_budget(&self, request: ReadRequest<'_>) -> usize {
+    pub(crate) fn fill_budget(&self, request: ReadRequest<'_>) -> usize {
         let slack = match request {
             ReadRequest::Line { .. } => 2,
             ReadRequest::Until { sep, .. } => sep.len(),
@@ -120,7 +130,7 @@ impl Pipe {
     /// poll again). On `Pending` the lent chunk goes back unless it holds earlier data.
     ///
     /// `Ready(())` means the pipe changed (data, end or error); call [`Pipe::try_request`] again.
-    pub fn poll_fill(
+    pub(crate) fn poll_fill(
         &mut self,
         cx: &mut Context<'_>,
         budget: usize,
@@ -168,7 +178,7 @@ impl Pipe {
 
     /// Serves `request`, calling `fill` (see [`FillFn`]) as long as it needs more. Cancel
     /// safe: dropping the caller between polls loses nothing.
-    pub fn poll_request(
+    pub(crate) fn poll_request(
         &mut self,
         cx: &mut Context<'_>,
         request: ReadRequest<'_>,
@@ -187,7 +197,11 @@ impl Pipe {
     }
 }
 
-/// A fill from a transport: [`Pipe::poll_fill`] with `read`, as a [`FillFn`].
+/// A fill from a transport, as a [`FillFn`]: lends up to `budget` bytes of pooled space (at
+/// most one chunk) to `read`, commits what it reads, and closes the pipe at the end of the
+/// stream (`Ok(0)`) or with the error `read` returns. `Interrupted` is retried; `WouldBlock` is
+/// "not ready" (the task is woken to poll again). On `Pending` the lent chunk goes back unless
+/// it holds earlier data, so an idle stream holds no pooled memory.
 pub fn from_transport(
     mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
 ) -> impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()> {
@@ -200,7 +214,7 @@ impl Pipe {
     /// lines, `Ok(0)` at the clean end, or the outcome as an `io::Error` (see [`into_io`]).
     /// Lines handed to `f` are consumed in the same poll, so dropping the caller between polls
     /// loses nothing.
-    pub fn poll_lines_with(
+    pub(crate) fn poll_lines_with(
         &mut self,
         cx: &mut Context<'_>,
         with_ending: bool,
@@ -226,7 +240,7 @@ impl Pipe {
     /// caller polled again after `Pending` (or re-created after a cancellation) keeps count.
     /// Ready with the total when the separator was dropped, or at the clean end; with the error
     /// if the transport failed.
-    pub fn poll_discard_until(
+    pub(crate) fn poll_discard_until(
         &mut self,
         cx: &mut Context<'_>,
         sep: &[u8],
@@ -257,7 +271,7 @@ impl Pipe {
     /// bytes gets them. On the in-process reader, a wait while the writer is paused by
     /// backpressure may let the pipe grow to one frame (`max_frame + 2` bytes); past that it is
     /// [`ReadError::LimitExceeded`] (kind `InvalidData`) instead of a wait that never ends.
-    pub fn poll_fill_more(
+    pub(crate) fn poll_fill_more(
         &mut self,
         cx: &mut Context<'_>,
         since: &mut Option<usize>,
@@ -282,7 +296,7 @@ impl Pipe {
     /// Waits until bytes are buffered, filling (see [`FillFn`]), and returns the first
     /// chunk's worth (the `fill_buf` of an async `BufRead`): empty at a clean end, the stream
     /// error after a failed one.
-    pub fn poll_fill_buf(
+    pub(crate) fn poll_fill_buf(
         &mut self,
         cx: &mut Context<'_>,
         mut fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
@@ -303,7 +317,7 @@ impl Pipe {
 
     /// Copies buffered bytes into `out`, filling (see [`FillFn`]) first if nothing is
     /// buffered (the `read` of an async `Read`). `Ok(0)` at a clean end.
-    pub fn poll_read_into(
+    pub(crate) fn poll_read_into(
         &mut self,
         cx: &mut Context<'_>,
         out: &mut [u8],
@@ -357,7 +371,8 @@ pub fn poll_write_vectored_all(
 }
 
 /// How a read that needs more bytes gets them: called with the pipe, the task's context and
-/// the most bytes the read may still add (see [`Pipe::fill_budget`]). `Ready(())` when the pipe
+/// the most bytes the read may still add (a frame search's frame and ending less what is
+/// buffered; `usize::MAX` for reads that take whatever is there). `Ready(())` when the pipe
 /// changed (data, end or error: the caller tries its read again); `Pending` after arranging for
 /// the task to be woken. A socket's fill is [`from_transport`] (one poll of the transport into
 /// pooled space); the in-process pipe's reader waits for its writer.
@@ -368,13 +383,14 @@ pub type WriteFn<'a> = dyn FnMut(&mut Context<'_>, &[IoSlice<'_>]) -> Poll<io::R
 
 /// A transport and its pipe, as the async adapters wrap them. An adapter provides
 /// [`with_parts`](PollRead::with_parts); the polls every async read is made of come with it,
-/// and [`Lines`] and [`async_read_methods!`](crate::async_read_methods) build on them, so both
-/// runtimes share one implementation.
+/// and [`crate::Lines`] and this module's futures ([`read_line`], ...) build on them, so every
+/// runtime shares one implementation.
 pub trait PollRead {
     /// Lends the pipe and the way to get more bytes into it to `f`.
     fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut FillFn<'_>) -> R) -> R;
 
-    /// Polls for one read request: [`Pipe::poll_request`] mapped by [`into_io`].
+    /// Polls for one read request: served from the pipe, filling while it says `NeedMore`;
+    /// the outcome as [`into_io`] maps it.
     fn poll_read_request(
         &mut self,
         cx: &mut Context<'_>,
@@ -383,7 +399,8 @@ pub trait PollRead {
         self.with_parts(|pipe, fill| pipe.poll_request(cx, request, fill).map(into_io))
     }
 
-    /// Polls handing every complete buffered line to `f`: [`Pipe::poll_lines_with`].
+    /// Polls handing every complete buffered line to `f` (see [`Pipe::read_lines_with`]),
+    /// filling until there is at least one: how many, `Ok(0)` at the clean end.
     fn poll_lines_with(
         &mut self,
         cx: &mut Context<'_>,
@@ -393,7 +410,9 @@ pub trait PollRead {
         self.with_parts(|pipe, fill| pipe.poll_lines_with(cx, with_ending, f, fill))
     }
 
-    /// Polls for more bytes than were buffered at the first poll: [`Pipe::poll_fill_more`].
+    /// Polls for more bytes than were buffered at the first poll (`since` keeps that count
+    /// across polls): see [`fill_more`]. An adapter whose bytes can arrive between polls (the
+    /// in-process reader) sets `since` itself.
     fn poll_fill_more(
         &mut self,
         cx: &mut Context<'_>,
@@ -402,7 +421,8 @@ pub trait PollRead {
         self.with_parts(|pipe, fill| pipe.poll_fill_more(cx, since, fill))
     }
 
-    /// Polls dropping bytes through `sep`: [`Pipe::poll_discard_until`].
+    /// Polls dropping bytes through `sep` (see [`Pipe::discard_until`]), filling as needed;
+    /// `dropped` accumulates across polls. Ready with the total, at the separator or the end.
     fn poll_discard_until(
         &mut self,
         cx: &mut Context<'_>,
@@ -414,9 +434,8 @@ pub trait PollRead {
 }
 
 /// The write side of a transport as the adapters wrap it: an adapter provides
-/// [`with_writer`](PollWrite::with_writer), and
-/// [`async_write_methods!`](crate::async_write_methods) gives `write_all` and
-/// `write_vectored_all`.
+/// [`with_writer`](PollWrite::with_writer), and [`write_all`] and [`write_vectored_all`] give
+/// the futures.
 pub trait PollWrite {
     /// Lends a vectored-write poll of the transport to `f`.
     fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R;
@@ -431,285 +450,6 @@ pub trait PollWrite {
     }
 }
 
-/// Defines `write_all` and `write_vectored_all` on a type that implements [`PollWrite`],
-/// inside its `impl` block; shared by the adapters.
-#[macro_export]
-macro_rules! async_write_methods {
-    () => {
-        /// Writes all of `data` to the transport, resuming after partial writes. Not cancel
-        /// safe: if the future is dropped, a prefix of `data` may have been written (use
-        /// `write_vectored_all` to know how much).
-        pub async fn write_all(&mut self, data: &[u8]) -> ::std::io::Result<()> {
-            self.write_vectored_all(&mut &mut [::std::io::IoSlice::new(data)][..])
-                .await
-        }
-
-        /// Writes every byte of `bufs` with vectored writes (one `writev` where the transport
-        /// supports it), resuming after partial writes. `bufs` is advanced in place as bytes
-        /// go out (as `IoSlice::advance_slices` does: slices written whole are dropped from
-        /// the front, a slice written in part is shortened), so after a cancellation `bufs`
-        /// holds exactly what is left to write: call again with it to resume, and every byte
-        /// goes out once. Empty when it completes.
-        pub async fn write_vectored_all(
-            &mut self,
-            bufs: &mut &mut [::std::io::IoSlice<'_>],
-        ) -> ::std::io::Result<()> {
-            ::std::future::poll_fn(|cx| $crate::stream::PollWrite::poll_write_all(self, cx, bufs))
-                .await
-        }
-    };
-}
-
-/// The lines of a stream as a `futures_core::Stream`: `Ok(line)` per line, then the end.
-/// Dropping a pending `next()` loses nothing.
-///
-/// Errors never repeat, so `while let Some(line) = lines.next().await` always ends:
-/// - a line over the maximum frame size yields one `InvalidData` error
-///   ([`ReadError::LimitExceeded`]); that line is then dropped through its `\n` and the lines
-///   after it follow (tokio-util's `LinesCodec` does the same);
-/// - a partial last line (`UnexpectedEof` with the leftover, see [`read_error_of`]) or a
-///   transport error is yielded once, then the stream ends (`None`).
-#[derive(Debug)]
-pub struct Lines<T> {
-    stream: T,
-    with_ending: bool,
-    /// What the next poll does.
-    state: LinesState,
-}
-
-/// Where a [`Lines`] stream is.
-#[derive(Debug)]
-enum LinesState {
-    /// Reading the next line.
-    Reading,
-    /// Dropping the rest of a line over the limit; the count carries over `Pending`.
-    Discarding(usize),
-    /// After the end or a fatal error: every poll is `None`.
-    Done,
-}
-
-impl<T> Lines<T> {
-    /// The lines of `stream`, with or without their endings.
-    pub fn new(stream: T, with_ending: bool) -> Self {
-        Lines {
-            stream,
-            with_ending,
-            state: LinesState::Reading,
-        }
-    }
-
-    /// The stream, with whatever it has buffered (a line being discarded may be partly
-    /// dropped).
-    pub fn into_inner(self) -> T {
-        self.stream
-    }
-}
-
-impl<T: PollRead + Unpin> futures_core::Stream for Lines<T> {
-    type Item = io::Result<Bytes>;
-
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            match &mut this.state {
-                LinesState::Done => return Poll::Ready(None),
-                LinesState::Discarding(dropped) => {
-                    match ready!(this.stream.poll_discard_until(cx, b"\n", dropped)) {
-                        Ok(_) => this.state = LinesState::Reading,
-                        Err(e) => {
-                            this.state = LinesState::Done;
-                            return Poll::Ready(Some(Err(e)));
-                        }
-                    }
-                }
-                LinesState::Reading => {
-                    let request = ReadRequest::Line {
-                        with_ending: this.with_ending,
-                    };
-                    let line = ready!(this.stream.poll_read_request(cx, request));
-                    return Poll::Ready(match line {
-                        Ok(Some(line)) => Some(Ok(line)),
-                        Ok(None) => {
-                            this.state = LinesState::Done;
-                            None
-                        }
-                        Err(e) => {
-                            this.state = match read_error_of(&e) {
-                                Some(ReadError::LimitExceeded { .. }) => LinesState::Discarding(0),
-                                _ => LinesState::Done,
-                            };
-                            Some(Err(e))
-                        }
-                    });
-                }
-            }
-        }
-    }
-}
-
-/// Defines the async read methods (`read_line`, `read_until`, `read_exact`, `read_at_most`,
-/// `read_to_end`, `peek`, `discard_until`, `fill_more`, `lines`) on a type that implements [`PollRead`],
-/// inside its `impl` block. The adapters share these definitions and their documentation.
-#[macro_export]
-macro_rules! async_read_methods {
-    () => {
-        /// The future of one read request: a `poll_fn` straight over the poll, with no
-        /// `async fn` layers in between (they cost a quarter of a short line's time).
-        fn request<'a>(
-            &'a mut self,
-            request: $crate::stream::ReadRequest<'a>,
-        ) -> impl ::std::future::Future<
-            Output = ::std::io::Result<::std::option::Option<$crate::Bytes>>,
-        > + 'a {
-            ::std::future::poll_fn(move |cx| {
-                $crate::stream::PollRead::poll_read_request(self, cx, request)
-            })
-        }
-
-        /// The next line, up to and including `\n`; without the ending, `\n` or `\r\n` is
-        /// stripped. `Ok(None)` at the end of the stream.
-        ///
-        /// Cancel safe: if the future is dropped before it completes, no data is lost; the
-        /// next read sees every byte.
-        pub fn read_line(&mut self, with_ending: bool) -> impl ::std::future::Future<Output = ::std::io::Result<::std::option::Option<$crate::Bytes>>> {
-            self.request($crate::stream::ReadRequest::Line { with_ending })
-        }
-
-        /// Calls `f` with every complete line buffered, waiting until there is at least one:
-        /// the zero-allocation form for hot loops (lines are lent from pooled memory). Returns
-        /// how many lines `f` saw; `Ok(0)` at the end of the stream.
-        ///
-        /// Cancel safe: lines are handed to `f` and consumed within one poll, so dropping the
-        /// future loses nothing.
-        pub async fn read_lines_with(
-            &mut self,
-            with_ending: bool,
-            mut f: impl FnMut(&[u8]),
-        ) -> ::std::io::Result<usize> {
-            ::std::future::poll_fn(|cx| {
-                $crate::stream::PollRead::poll_lines_with(self, cx, with_ending, &mut f)
-            })
-            .await
-        }
-
-        /// The next frame ending in `sep`, with or without the separator. `Ok(None)` at the
-        /// end.
-        ///
-        /// Cancel safe: if the future is dropped before it completes, no data is lost.
-        pub fn read_until<'a>(&'a mut self, sep: &'a [u8], with_sep: bool) -> impl ::std::future::Future<Output = ::std::io::Result<::std::option::Option<$crate::Bytes>>> {
-            self.request($crate::stream::ReadRequest::Until { sep, with_sep })
-        }
-
-        /// Exactly `n` bytes. `Ok(None)` if the stream ended with nothing buffered; an
-        /// `UnexpectedEof` error carrying the leftover if it ended with fewer than `n`.
-        ///
-        /// Cancel safe: if the future is dropped before it completes, no data is lost.
-        pub fn read_exact(&mut self, n: usize) -> impl ::std::future::Future<Output = ::std::io::Result<::std::option::Option<$crate::Bytes>>> {
-            self.request($crate::stream::ReadRequest::Exact(n))
-        }
-
-        /// Between 1 and `n` bytes, as soon as any are there. `Ok(None)` at the end.
-        ///
-        /// Cancel safe: if the future is dropped before it completes, no data is lost.
-        pub fn read_at_most(&mut self, n: usize) -> impl ::std::future::Future<Output = ::std::io::Result<::std::option::Option<$crate::Bytes>>> {
-            self.request($crate::stream::ReadRequest::AtMost(n))
-        }
-
-        /// Everything until the peer closes its side, up to the maximum frame size (past it:
-        /// `InvalidData`, nothing consumed). Empty if nothing was left.
-        ///
-        /// Cancel safe: if the future is dropped before it completes, no data is lost.
-        pub async fn read_to_end(&mut self) -> ::std::io::Result<$crate::Bytes> {
-            ::std::result::Result::Ok(
-                self.request($crate::stream::ReadRequest::ToEnd)
-                    .await?
-                    .unwrap_or_default(),
-            )
-        }
-
-        /// Up to `n` bytes without consuming them, waiting for at least one. `Ok(None)` at the
-        /// end.
-        ///
-        /// Cancel safe: if the future is dropped before it completes, no data is lost.
-        pub fn peek(&mut self, n: usize) -> impl ::std::future::Future<Output = ::std::io::Result<::std::option::Option<$crate::Bytes>>> {
-            self.request($crate::stream::ReadRequest::Peek(n))
-        }
-
-        /// Waits until more bytes are buffered than when it was called and returns how many
-        /// arrived (`Ok(0)` at the end of the stream): the way to drive a parser that reads
-        /// synchronously from the pipe (`pipe_mut()` on a stream, `with_pipe` on the in-process
-        /// reader) and waits only when a read says `NeedMore`. Each call reads at most one
-        /// chunk (the pipe's adaptive chunk size, at most its `max_chunk`), however much is
-        /// buffered: the maximum frame size bounds what a frame search buffers, not what a
-        /// parser that asks for more bytes gets. A parser that never consumes grows the buffer
-        /// by a chunk a call; the frame reads it makes report the limit.
-        ///
-        /// On the in-process reader, a wait while the writer is paused by backpressure lets
-        /// the pipe grow to one frame (`max_frame + 2` bytes); past that it fails with
-        /// `InvalidData` (`ReadError::LimitExceeded`) instead of waiting forever: consume, or
-        /// raise the limit with `set_max_frame`.
-        ///
-        /// Cancel safe: bytes that arrived stay buffered.
-        pub async fn fill_more(&mut self) -> ::std::io::Result<usize> {
-            let mut since = ::std::option::Option::None;
-            ::std::future::poll_fn(|cx| {
-                $crate::stream::PollRead::poll_fill_more(self, cx, &mut since)
-            })
-            .await
-        }
-
-        /// Drops bytes up to and including the next `sep`, reading as needed: the way on
-        /// after a frame over the limit. Memory stays bounded: bytes without a separator are
-        /// dropped as they arrive. Returns the bytes dropped (at the end of the stream, what
-        /// was dropped before it).
-        ///
-        /// Cancel safe: bytes dropped before a cancellation stay dropped; nothing else is lost.
-        pub async fn discard_until(&mut self, sep: &[u8]) -> ::std::io::Result<usize> {
-            let mut dropped = 0;
-            ::std::future::poll_fn(|cx| {
-                $crate::stream::PollRead::poll_discard_until(self, cx, sep, &mut dropped)
-            })
-            .await
-        }
-
-        /// A stream of lines (see `read_line`), ending at the end of the transport;
-        /// `into_inner` gives the stream back.
-        pub fn lines(self, with_ending: bool) -> $crate::stream::Lines<Self> {
-            $crate::stream::Lines::new(self, with_ending)
-        }
-    };
-}
-
-/// Defines `connect`, `accept` and `peer_addr` for a chunked stream over a runtime's TCP
-/// socket type, given that type, its listener and its address trait (tokio's and async-std's
-/// spell these the same way); inside the socket type's `impl` block.
-#[macro_export]
-macro_rules! tcp_methods {
-    ($stream:ty, $listener:ty, $to_addrs:path) => {
-        /// Connects over TCP (the original's `create_connection`), with `TCP_NODELAY` set as
-        /// protocol clients want.
-        pub async fn connect(addr: impl $to_addrs) -> ::std::io::Result<Self> {
-            let socket = <$stream>::connect(addr).await?;
-            socket.set_nodelay(true)?;
-            ::std::result::Result::Ok(Self::new(socket))
-        }
-
-        /// Accepts the next connection from `listener`, wrapped with `options`.
-        pub async fn accept(
-            listener: &$listener,
-            options: $crate::PipeOptions,
-        ) -> ::std::io::Result<(Self, ::std::net::SocketAddr)> {
-            let (socket, addr) = listener.accept().await?;
-            ::std::result::Result::Ok((Self::with_options(socket, options), addr))
-        }
-
-        /// The address of the peer.
-        pub fn peer_addr(&self) -> ::std::io::Result<::std::net::SocketAddr> {
-            self.get_ref().peer_addr()
-        }
-    };
-}
-
 /// The `io::Result` form of a read outcome, as the async adapters return it:
 ///
 /// | outcome | result |
@@ -721,7 +461,7 @@ macro_rules! tcp_methods {
 /// | limit exceeded | `Err` of kind `InvalidData`; inner [`ReadError::LimitExceeded`]; nothing consumed |
 /// | invalid argument | `Err` of kind `InvalidInput` |
 ///
-/// Recover the inner [`ReadError`] with [`read_error_of`].
+/// Recover the inner [`ReadError`] with [`read_error_of`](crate::read_error_of).
 pub fn into_io(result: Result<Bytes, ReadError>) -> io::Result<Option<Bytes>> {
     match result {
         Ok(frame) => Ok(Some(frame)),
@@ -731,15 +471,136 @@ pub fn into_io(result: Result<Bytes, ReadError>) -> io::Result<Option<Bytes>> {
     }
 }
 
-/// The [`ReadError`] inside an `io::Error` made by [`into_io`] (a partial frame's leftover, a
-/// limit), if there is one.
-///
-/// ```
-/// use pipe_core::{ReadError, stream::{into_io, read_error_of}};
-/// let err = into_io(Err(ReadError::Partial("left".into()))).unwrap_err();
-/// assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
-/// assert!(matches!(read_error_of(&err), Some(ReadError::Partial(rest)) if rest == "left"));
-/// ```
-pub fn read_error_of(error: &io::Error) -> Option<&ReadError> {
-    error.get_ref()?.downcast_ref::<ReadError>()
+/// Waits until bytes are buffered, filling the pipe with `fill`, and returns the first chunk's
+/// worth: the `poll_fill_buf` of an async `BufRead`. Empty at a clean end, the stream error
+/// after a failed one.
+pub fn poll_fill_buf<'a>(
+    pipe: &'a mut Pipe,
+    cx: &mut Context<'_>,
+    fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
+) -> Poll<io::Result<&'a [u8]>> {
+    pipe.poll_fill_buf(cx, fill)
+}
+
+/// Copies buffered bytes into `out`, filling the pipe with `fill` first if nothing is buffered:
+/// the `poll_read` of an async `Read`. `Ok(0)` at a clean end.
+pub fn poll_read_into(
+    pipe: &mut Pipe,
+    cx: &mut Context<'_>,
+    out: &mut [u8],
+    fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
+) -> Poll<io::Result<usize>> {
+    pipe.poll_read_into(cx, out, fill)
+}
+
+// ----- the futures behind the adapters' async methods -------------------------------------------
+//
+// Each is a `poll_fn` straight over the poll, with no `async fn` layer in between (a layer costs
+// about a quarter of a short line's time). Their documentation, with examples, is on the
+// adapters' methods.
+
+/// The future of one read request.
+fn request<'a, T: PollRead + ?Sized>(
+    stream: &'a mut T,
+    request: ReadRequest<'a>,
+) -> impl Future<Output = io::Result<Option<Bytes>>> + 'a {
+    poll_fn(move |cx| stream.poll_read_request(cx, request))
+}
+
+/// The next line (see [`Pipe::read_line`]); `Ok(None)` at the end. Cancel safe.
+pub fn read_line<T: PollRead + ?Sized>(
+    stream: &mut T,
+    with_ending: bool,
+) -> impl Future<Output = io::Result<Option<Bytes>>> + '_ {
+    request(stream, ReadRequest::Line { with_ending })
+}
+
+/// The next frame ending in `sep` (see [`Pipe::read_until`]); `Ok(None)` at the end. Cancel
+/// safe.
+pub fn read_until<'a, T: PollRead + ?Sized>(
+    stream: &'a mut T,
+    sep: &'a [u8],
+    with_sep: bool,
+) -> impl Future<Output = io::Result<Option<Bytes>>> + 'a {
+    request(stream, ReadRequest::Until { sep, with_sep })
+}
+
+/// Exactly `n` bytes (see [`Pipe::read_exact`]); `Ok(None)` at the end with nothing buffered.
+/// Cancel safe.
+pub fn read_exact<T: PollRead + ?Sized>(
+    stream: &mut T,
+    n: usize,
+) -> impl Future<Output = io::Result<Option<Bytes>>> + '_ {
+    request(stream, ReadRequest::Exact(n))
+}
+
+/// Between 1 and `n` bytes as soon as any are there; `Ok(None)` at the end. Cancel safe.
+pub fn read_at_most<T: PollRead + ?Sized>(
+    stream: &mut T,
+    n: usize,
+) -> impl Future<Output = io::Result<Option<Bytes>>> + '_ {
+    request(stream, ReadRequest::AtMost(n))
+}
+
+/// Up to `n` bytes without consuming them, waiting for at least one; `Ok(None)` at the end.
+/// Cancel safe.
+pub fn peek<T: PollRead + ?Sized>(
+    stream: &mut T,
+    n: usize,
+) -> impl Future<Output = io::Result<Option<Bytes>>> + '_ {
+    request(stream, ReadRequest::Peek(n))
+}
+
+/// Everything until the end of the stream, within the maximum frame size. Cancel safe.
+pub async fn read_to_end<T: PollRead + ?Sized>(stream: &mut T) -> io::Result<Bytes> {
+    Ok(request(stream, ReadRequest::ToEnd)
+        .await?
+        .unwrap_or_default())
+}
+
+/// Every complete buffered line to `f`, waiting for at least one; how many, `Ok(0)` at the end.
+/// Cancel safe.
+pub fn read_lines_with<T: PollRead + ?Sized>(
+    stream: &mut T,
+    with_ending: bool,
+    mut f: impl FnMut(&[u8]),
+) -> impl Future<Output = io::Result<usize>> {
+    poll_fn(move |cx| stream.poll_lines_with(cx, with_ending, &mut f))
+}
+
+/// Waits for more bytes than were buffered when first polled; how many arrived, `Ok(0)` at the
+/// end. See [`PollRead::poll_fill_more`]. Cancel safe.
+pub fn fill_more<T: PollRead + ?Sized>(
+    stream: &mut T,
+) -> impl Future<Output = io::Result<usize>> + '_ {
+    let mut since = None;
+    poll_fn(move |cx| stream.poll_fill_more(cx, &mut since))
+}
+
+/// Drops bytes through the next `sep`, reading as needed; how many were dropped. Cancel safe
+/// in that bytes dropped stay dropped and nothing else is lost.
+pub fn discard_until<'a, T: PollRead + ?Sized>(
+    stream: &'a mut T,
+    sep: &'a [u8],
+) -> impl Future<Output = io::Result<usize>> + 'a {
+    let mut dropped = 0;
+    poll_fn(move |cx| stream.poll_discard_until(cx, sep, &mut dropped))
+}
+
+/// Writes all of `data`. Not cancel safe: a prefix may have been written.
+pub fn write_all<'a, T: PollWrite + ?Sized>(
+    stream: &'a mut T,
+    data: &'a [u8],
+) -> impl Future<Output = io::Result<()>> + 'a {
+    let mut slices = [IoSlice::new(data)];
+    poll_fn(move |cx| stream.poll_write_all(cx, &mut &mut slices[..]))
+}
+
+/// Writes every byte of `bufs`, advancing `bufs` in place as bytes go out (see
+/// [`poll_write_vectored_all`]): after a cancellation it holds exactly what is left.
+pub fn write_vectored_all<T: PollWrite + ?Sized>(
+    stream: &mut T,
+    bufs: &mut &mut [IoSlice<'_>],
+) -> impl Future<Output = io::Result<()>> {
+    poll_fn(move |cx| stream.poll_write_all(cx, bufs))
 }

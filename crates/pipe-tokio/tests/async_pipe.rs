@@ -232,3 +232,26 @@ async fn discarding_a_line_over_the_limit_never_deadlocks_with_a_paused_writer()
         assert_eq!(pool.stats().outstanding_chunks, 0);
     }
 }
+
+/// With tokio's `AsyncReadExt`/`AsyncWriteExt` in scope (this file imports them), the halves'
+/// own methods are the ones called: `read_exact(3)` is the pipe's, not the trait's.
+#[tokio::test]
+async fn the_halves_own_methods_win_over_tokios_extension_traits() {
+    let (mut w, mut r, pool) = setup(PAUSE);
+    w.write_all(b"abcdef").await.unwrap();
+    assert_eq!(r.read_exact(3).await.unwrap().unwrap(), "abc");
+    let mut buf = [0u8; 3];
+    AsyncReadExt::read_exact(&mut r, &mut buf).await.unwrap();
+    assert_eq!(&buf, b"def");
+    w.flush().await.unwrap();
+    drop((w, r));
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+}
+
+#[test]
+fn streams_and_halves_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<pipe_tokio::ChunkedStream<tokio::net::TcpStream>>();
+    send_sync::<PipeReader>();
+    send_sync::<PipeWriter>();
+}

@@ -175,10 +175,7 @@ fn idle_rows(rt: &tokio::runtime::Runtime, rows: &mut Vec<Row>, conns: usize) {
                 clients.push(client.expect("connect"));
                 let socket = accepted.expect("accept").0;
                 if ours {
-                    let options = PipeOptions {
-                        pool: pool.clone(),
-                        ..PipeOptions::default()
-                    };
+                    let options = PipeOptions::new().pool(pool.clone());
                     let mut s = ChunkedStream::with_options(socket, options);
                     readers.push(tokio::spawn(async move {
                         let _ = s.read_line(true).await;

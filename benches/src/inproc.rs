@@ -13,12 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub const WINDOW: usize = 64 * 1024;
 
 fn async_pipe() -> (pipe_tokio::PipeWriter, pipe_tokio::PipeReader) {
-    pipe_with(AsyncPipeOptions {
-        pause: WINDOW,
-        resume: WINDOW / 2,
-        ..AsyncPipeOptions::default()
-    })
-    .expect("valid thresholds")
+    pipe_with(AsyncPipeOptions::new().pause(WINDOW).resume(WINDOW / 2)).expect("valid thresholds")
 }
 
 /// The async pipe's own API: the writer fills pooled space in place and flushes; the reader

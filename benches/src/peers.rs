@@ -33,10 +33,7 @@ pub fn limit(data: &[u8], piece: usize) -> u64 {
 
 /// A pipe with the given maximum frame size and default chunks.
 pub fn pipe(max_frame: usize) -> Pipe {
-    Pipe::with_options(PipeOptions {
-        max_frame,
-        ..PipeOptions::default()
-    })
+    Pipe::with_options(PipeOptions::new().max_frame(max_frame))
 }
 
 /// Which line read of the synchronous pipe to run.

@@ -7,11 +7,7 @@ use chunk_pool::{Pool, PoolConfig};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|ops: Vec<pipe_model::Op>| {
-    let pool = Pool::new(PoolConfig {
-        min_chunk: 64,
-        max_chunk: 64 * 1024,
-        ..PoolConfig::default()
-    })
+    let pool = Pool::new(PoolConfig::new().min_chunk(64).max_chunk(64 * 1024))
     .expect("a valid config");
     if let Err(difference) = pipe_model::run(ops, &pool) {
         panic!("the pipe and its model differ: {difference}");

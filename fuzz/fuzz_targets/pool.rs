@@ -24,12 +24,7 @@ struct Input {
 }
 
 fuzz_target!(|input: Input| {
-    let config = PoolConfig {
-        min_chunk: 1 << (input.min_shift % 21),
-        max_chunk: 1 << (input.max_shift % 21),
-        idle_bytes_per_class: input.idle_kib as usize * 1024,
-        thread_cache_bytes: input.cache_kib as usize * 1024,
-    };
+    let config = PoolConfig::new().min_chunk(1 << (input.min_shift % 21)).max_chunk(1 << (input.max_shift % 21)).idle_bytes_per_class(input.idle_kib as usize * 1024).thread_cache_bytes(input.cache_kib as usize * 1024);
     let Ok(pool) = Pool::new(config) else {
         // Rejected configurations must be the out-of-range ones.
         assert!(

@@ -120,10 +120,7 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     let mut d = Decoder {
-        pipe: Pipe::with_options(PipeOptions {
-            max_frame: MAX_FRAME,
-            ..PipeOptions::default()
-        }),
+        pipe: Pipe::with_options(PipeOptions::new().max_frame(MAX_FRAME)),
         stack: Vec::new(),
         bulk: None,
     };

@@ -92,10 +92,7 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     let fail_at = (*fail & 1 == 1).then(|| *fail as usize % (data.len() + 1));
-    let pool = Pool::new(PoolConfig {
-        min_chunk: 64,
-        ..PoolConfig::default()
-    })
+    let pool = Pool::new(PoolConfig::new().min_chunk(64))
     .expect("a valid config");
     let script = Script {
         data: data.to_vec(),
@@ -104,12 +101,7 @@ fuzz_target!(|input: &[u8]| {
         state: *seed as u32,
         written: Vec::new(),
     };
-    let options = PipeOptions {
-        pool: pool.clone(),
-        max_frame: UNLIMITED,
-        chunk_size: 64,
-        max_chunk: 256,
-    };
+    let options = PipeOptions::new().pool(pool.clone()).max_frame(UNLIMITED).chunk_size(64).max_chunk(256);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime");

@@ -17,32 +17,26 @@ use crate::cache;
 use crate::chunk::Chunk;
 use crate::stats::{self, Counter, PoolStats, Shard};
 
-/// How a [`Pool`] sizes and bounds its chunks.
+/// How a [`Pool`] sizes and bounds its chunks: a builder, so that settings can be added
+/// without breaking code. [`Pool::new`] checks it.
 ///
 /// ```
 /// use chunk_pool::{Pool, PoolConfig};
-/// let config = PoolConfig {
-///     min_chunk: 1024,
-///     max_chunk: 64 * 1024,
-///     ..PoolConfig::default()
-/// };
-/// let pool = Pool::new(config)?;
+/// let pool = Pool::new(PoolConfig::new().min_chunk(1024).max_chunk(64 * 1024))?;
 /// assert_eq!(pool.acquire(1)?.capacity(), 1024);
 /// assert_eq!(pool.acquire(1025)?.capacity(), 2048);
 /// # Ok::<(), chunk_pool::PoolError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolConfig {
-    /// The smallest class, in bytes: a power of two, at least 64. Default 4 KiB.
-    pub min_chunk: usize,
-    /// The largest class, in bytes: a power of two, at most 1 GiB. Requests above it get unpooled
-    /// chunks. Default 1 MiB.
-    pub max_chunk: usize,
-    /// Idle bytes each class keeps at most in its shared queue (at least one chunk). Default 4 MiB.
-    pub idle_bytes_per_class: usize,
-    /// Idle bytes each thread keeps at most per class in its private front cache (0 turns the
-    /// cache off; otherwise at least one chunk). Default 256 KiB.
-    pub thread_cache_bytes: usize,
+    /// The smallest class, in bytes: a power of two, at least 64.
+    min_chunk: usize,
+    /// The largest class, in bytes: a power of two, at most 1 GiB.
+    max_chunk: usize,
+    /// Idle bytes each class keeps at most in its shared queue (at least one chunk).
+    idle_bytes_per_class: usize,
+    /// Idle bytes each thread keeps at most per class in its front cache (0: no cache).
+    thread_cache_bytes: usize,
 }
 
 impl Default for PoolConfig {
@@ -53,6 +47,69 @@ impl Default for PoolConfig {
             idle_bytes_per_class: 4 * 1024 * 1024,
             thread_cache_bytes: 256 * 1024,
         }
+    }
+}
+
+impl PoolConfig {
+    /// The defaults: classes from 4 KiB to 1 MiB, 4 MiB idle per class, 256 KiB per thread
+    /// cache and class.
+    ///
+    /// ```
+    /// let pool = chunk_pool::Pool::new(chunk_pool::PoolConfig::new())?;
+    /// assert_eq!(pool.min_chunk(), 4096);
+    /// # Ok::<(), chunk_pool::PoolError>(())
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The smallest class, in bytes: a power of two, at least 64. Default 4 KiB.
+    ///
+    /// ```
+    /// let pool = chunk_pool::Pool::new(chunk_pool::PoolConfig::new().min_chunk(64))?;
+    /// assert_eq!(pool.acquire(1)?.capacity(), 64);
+    /// # Ok::<(), chunk_pool::PoolError>(())
+    /// ```
+    pub fn min_chunk(mut self, bytes: usize) -> Self {
+        self.min_chunk = bytes;
+        self
+    }
+
+    /// The largest class, in bytes: a power of two, at most 1 GiB. Requests above it get
+    /// unpooled chunks. Default 1 MiB.
+    ///
+    /// ```
+    /// let pool = chunk_pool::Pool::new(chunk_pool::PoolConfig::new().max_chunk(8192))?;
+    /// assert_eq!(pool.max_chunk(), 8192);
+    /// # Ok::<(), chunk_pool::PoolError>(())
+    /// ```
+    pub fn max_chunk(mut self, bytes: usize) -> Self {
+        self.max_chunk = bytes;
+        self
+    }
+
+    /// Idle bytes each class keeps at most in its shared queue (at least one chunk). Default
+    /// 4 MiB.
+    ///
+    /// ```
+    /// let config = chunk_pool::PoolConfig::new().idle_bytes_per_class(1 << 20);
+    /// assert!(chunk_pool::Pool::new(config).is_ok());
+    /// ```
+    pub fn idle_bytes_per_class(mut self, bytes: usize) -> Self {
+        self.idle_bytes_per_class = bytes;
+        self
+    }
+
+    /// Idle bytes each thread keeps at most per class in its private front cache (0 turns the
+    /// cache off; otherwise at least one chunk). Default 256 KiB.
+    ///
+    /// ```
+    /// let config = chunk_pool::PoolConfig::new().thread_cache_bytes(0);
+    /// assert!(chunk_pool::Pool::new(config).is_ok());
+    /// ```
+    pub fn thread_cache_bytes(mut self, bytes: usize) -> Self {
+        self.thread_cache_bytes = bytes;
+        self
     }
 }
 

@@ -4,12 +4,13 @@ use chunk_pool::{Pool, PoolConfig, PoolError};
 
 /// A pool without thread caches, so every idle chunk sits in a class queue and counts are exact.
 fn queue_only(idle_bytes_per_class: usize) -> Pool {
-    Pool::new(PoolConfig {
-        min_chunk: 1024,
-        max_chunk: 16 * 1024,
-        idle_bytes_per_class,
-        thread_cache_bytes: 0,
-    })
+    Pool::new(
+        PoolConfig::new()
+            .min_chunk(1024)
+            .max_chunk(16 * 1024)
+            .idle_bytes_per_class(idle_bytes_per_class)
+            .thread_cache_bytes(0),
+    )
     .unwrap()
 }
 
@@ -124,12 +125,13 @@ fn the_thread_cache_serves_repeat_requests() {
 
 #[test]
 fn thread_cache_overflow_goes_to_the_shared_queue() {
-    let pool = Pool::new(PoolConfig {
-        min_chunk: 1024,
-        max_chunk: 1024,
-        idle_bytes_per_class: 2 * 1024,
-        thread_cache_bytes: 2 * 1024,
-    })
+    let pool = Pool::new(
+        PoolConfig::new()
+            .min_chunk(1024)
+            .max_chunk(1024)
+            .idle_bytes_per_class(2 * 1024)
+            .thread_cache_bytes(2 * 1024),
+    )
     .unwrap();
     let chunks: Vec<_> = (0..6).map(|_| pool.acquire(1024).unwrap()).collect();
     drop(chunks);
@@ -173,29 +175,12 @@ fn impossible_sizes_are_an_error_not_an_abort() {
 
 #[test]
 fn bad_configurations_are_rejected() {
-    let base = PoolConfig::default();
     for config in [
-        PoolConfig {
-            min_chunk: 1000,
-            ..base
-        },
-        PoolConfig {
-            min_chunk: 32,
-            ..base
-        },
-        PoolConfig {
-            max_chunk: 3000,
-            ..base
-        },
-        PoolConfig {
-            max_chunk: 1 << 31,
-            ..base
-        },
-        PoolConfig {
-            min_chunk: 8192,
-            max_chunk: 4096,
-            ..base
-        },
+        PoolConfig::new().min_chunk(1000),
+        PoolConfig::new().min_chunk(32),
+        PoolConfig::new().max_chunk(3000),
+        PoolConfig::new().max_chunk(1 << 31),
+        PoolConfig::new().min_chunk(8192).max_chunk(4096),
     ] {
         let err = Pool::new(config).unwrap_err();
         assert!(matches!(err, PoolError::InvalidConfig(_)), "{config:?}");
@@ -236,11 +221,7 @@ fn a_thread_cache_is_handed_back_when_its_thread_exits() {
 
 #[test]
 fn many_threads_keep_the_books_balanced() {
-    let pool = Pool::new(PoolConfig {
-        thread_cache_bytes: 16 * 1024,
-        ..PoolConfig::default()
-    })
-    .unwrap();
+    let pool = Pool::new(PoolConfig::new().thread_cache_bytes(16 * 1024)).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let producers: Vec<_> = (0..4)
         .map(|t| {
@@ -280,6 +261,6 @@ fn the_global_pool_is_one_pool() {
     let a = Pool::global();
     let b = Pool::global();
     assert_eq!(format!("{a:?}"), format!("{b:?}"));
-    assert_eq!(a.min_chunk(), PoolConfig::default().min_chunk);
-    assert_eq!(a.max_chunk(), PoolConfig::default().max_chunk);
+    assert_eq!(a.min_chunk(), 4096, "the default smallest class");
+    assert_eq!(a.max_chunk(), 1 << 20, "the default largest class");
 }

@@ -295,7 +295,7 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
     /// # async_std::task::block_on(async {
     /// use pipe_async_std::{ChunkedStream, PipeOptions};
     /// let io = &b"far too long a line\nok\n"[..];
-    /// let options = PipeOptions { max_frame: 8, ..PipeOptions::default() };
+    /// let options = PipeOptions::new().max_frame(8);
     /// let mut stream = ChunkedStream::with_options(io, options);
     /// let err = stream.read_line(false).await.unwrap_err();
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);

@@ -8,14 +8,10 @@ use pipe_async_std::{AsyncPipeOptions, PipeOptions, Pool, PoolConfig, pipe_with}
 use pipe_model::faults::lines;
 
 fn options(pool: &Pool) -> AsyncPipeOptions {
-    AsyncPipeOptions {
-        pipe: PipeOptions {
-            pool: pool.clone(),
-            ..PipeOptions::default()
-        },
-        pause: 16 * 1024,
-        resume: 4 * 1024,
-    }
+    AsyncPipeOptions::new()
+        .pipe(PipeOptions::new().pool(pool.clone()))
+        .pause(16 * 1024)
+        .resume(4 * 1024)
 }
 
 #[async_std::test]

@@ -49,12 +49,10 @@ impl AsyncWrite for Faulty {
 }
 
 fn stream(data: Vec<u8>, fail_at: Option<usize>, seed: u64, pool: &Pool) -> ChunkedStream<Faulty> {
-    let options = PipeOptions {
-        pool: pool.clone(),
-        chunk_size: 4096,
-        max_chunk: 4096,
-        ..PipeOptions::default()
-    };
+    let options = PipeOptions::new()
+        .pool(pool.clone())
+        .chunk_size(4096)
+        .max_chunk(4096);
     ChunkedStream::with_options(Faulty(faults::Faulty::new(data, fail_at, seed)), options)
 }
 

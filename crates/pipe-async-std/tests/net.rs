@@ -13,11 +13,7 @@ use futures_util::{StreamExt, pin_mut};
 use pipe_async_std::{ChunkedStream, PipeOptions, Pool, PoolConfig, ReadError, read_error_of};
 
 fn options(pool: &Pool, max_frame: usize) -> PipeOptions {
-    PipeOptions {
-        pool: pool.clone(),
-        max_frame,
-        ..PipeOptions::default()
-    }
+    PipeOptions::new().pool(pool.clone()).max_frame(max_frame)
 }
 
 async fn tcp_pair(opts: PipeOptions) -> (TcpStream, ChunkedStream<TcpStream>) {

@@ -15,10 +15,7 @@ async fn pair(pool: &Pool) -> (TcpStream, ChunkedStream<TcpStream>) {
     let addr = listener.local_addr().unwrap();
     let client = smol::spawn(async move { TcpStream::connect(addr).await.unwrap() });
     let (server, _) = listener.accept().await.unwrap();
-    let options = PipeOptions {
-        pool: pool.clone(),
-        ..PipeOptions::default()
-    };
+    let options = PipeOptions::new().pool(pool.clone());
     (client.await, ChunkedStream::with_options(server, options))
 }
 

@@ -111,10 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let pool = Pool::new(PoolConfig::default())?;
-    let mut pipe = Pipe::with_options(PipeOptions {
-        pool: pool.clone(),
-        ..PipeOptions::default()
-    });
+    let mut pipe = Pipe::with_options(PipeOptions::new().pool(pool.clone()));
     let mut at = Expect::Array;
     let mut parsed = Vec::new();
     let mut pieces = 0;

@@ -20,20 +20,30 @@ use std::task::{Context, Poll, Waker};
 use crate::adapter::{FillFn, PollRead};
 use crate::error::WriteError;
 use crate::pipe::{Pipe, PipeOptions};
+use chunk_pool::Pool;
 
-/// How an in-process pipe is set up: the [`Pipe`]'s options and the backpressure thresholds.
+/// How an in-process pipe is set up: the [`Pipe`]'s options and the backpressure thresholds, as
+/// a builder.
 ///
 /// The writer's [`flush`](PipeWriter::flush) waits once `pause` bytes are unread, until the
 /// reader has brought them down to `resume` (hysteresis, so the two do not wake each other
 /// for every few bytes). `usize::MAX` for `pause` turns backpressure off.
+///
+/// ```
+/// use pipe_core::{AsyncPipeOptions, PipeOptions};
+/// let options = AsyncPipeOptions::new().pause(8192).resume(4096).max_frame(1024);
+/// let (_writer, reader) = pipe_core::async_pipe::pipe_with(options)?;
+/// assert_eq!(reader.buffered(), 0);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct AsyncPipeOptions {
     /// The pipe's pool, maximum frame size and chunk sizes.
-    pub pipe: PipeOptions,
-    /// Unread bytes at which a flushing writer waits. Default 64 KiB. Must be above `resume`.
-    pub pause: usize,
-    /// Unread bytes at or under which a waiting writer goes on. Default 32 KiB.
-    pub resume: usize,
+    pipe: PipeOptions,
+    /// Unread bytes at which a flushing writer waits. Above `resume`.
+    pause: usize,
+    /// Unread bytes at or under which a waiting writer goes on.
+    resume: usize,
 }
 
 impl Default for AsyncPipeOptions {
@@ -43,6 +53,82 @@ impl Default for AsyncPipeOptions {
             pause: 64 * 1024,
             resume: 32 * 1024,
         }
+    }
+}
+
+impl AsyncPipeOptions {
+    /// The defaults: [`PipeOptions::default`], pause at 64 KiB, resume at 32 KiB.
+    ///
+    /// ```
+    /// let (_writer, reader) = pipe_core::async_pipe::pipe_with(pipe_core::AsyncPipeOptions::new())?;
+    /// assert_eq!(reader.buffered(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The pipe's options (pool, maximum frame, chunk sizes).
+    ///
+    /// ```
+    /// use pipe_core::{AsyncPipeOptions, PipeOptions};
+    /// let options = AsyncPipeOptions::new().pipe(PipeOptions::new().chunk_size(4096));
+    /// assert!(pipe_core::async_pipe::pipe_with(options).is_ok());
+    /// ```
+    pub fn pipe(mut self, pipe: PipeOptions) -> Self {
+        self.pipe = pipe;
+        self
+    }
+
+    /// The pool chunks come from (see [`PipeOptions::pool`]).
+    ///
+    /// ```
+    /// use pipe_core::{AsyncPipeOptions, Pool, PoolConfig};
+    /// let pool = Pool::new(PoolConfig::new())?;
+    /// let (mut writer, _reader) = pipe_core::async_pipe::pipe_with(AsyncPipeOptions::new().pool(pool.clone()))?;
+    /// writer.write_now(b"x")?;
+    /// assert_eq!(pool.stats().outstanding_chunks, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pool(mut self, pool: Pool) -> Self {
+        self.pipe = self.pipe.pool(pool);
+        self
+    }
+
+    /// The maximum frame size (see [`PipeOptions::max_frame`]).
+    ///
+    /// ```
+    /// let options = pipe_core::AsyncPipeOptions::new().max_frame(100);
+    /// let (_writer, mut reader) = pipe_core::async_pipe::pipe_with(options)?;
+    /// assert_eq!(reader.with_pipe(|pipe| pipe.max_frame()), 100);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn max_frame(mut self, max_frame: usize) -> Self {
+        self.pipe = self.pipe.max_frame(max_frame);
+        self
+    }
+
+    /// Unread bytes at which a flushing writer waits. Default 64 KiB. Must be above `resume`
+    /// (checked by [`pipe_with`]).
+    ///
+    /// ```
+    /// let options = pipe_core::AsyncPipeOptions::new().pause(10).resume(10);
+    /// assert!(pipe_core::async_pipe::pipe_with(options).is_err());
+    /// ```
+    pub fn pause(mut self, pause: usize) -> Self {
+        self.pause = pause;
+        self
+    }
+
+    /// Unread bytes at or under which a waiting writer goes on. Default 32 KiB.
+    ///
+    /// ```
+    /// let options = pipe_core::AsyncPipeOptions::new().pause(1000).resume(100);
+    /// assert!(pipe_core::async_pipe::pipe_with(options).is_ok());
+    /// ```
+    pub fn resume(mut self, resume: usize) -> Self {
+        self.resume = resume;
+        self
     }
 }
 

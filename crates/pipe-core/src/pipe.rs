@@ -18,29 +18,24 @@ pub const DEFAULT_MAX_FRAME: usize = 64 * 1024;
 /// A maximum frame size that never triggers.
 pub const UNLIMITED: usize = usize::MAX;
 
-/// How a [`Pipe`] is set up. Every field has a documented default.
+/// How a [`Pipe`] is set up: a builder, so that options can be added without breaking code.
+/// Every setting has a documented default.
 ///
 /// ```
 /// use pipe_core::{Pipe, PipeOptions, UNLIMITED};
-/// let pipe = Pipe::with_options(PipeOptions {
-///     max_frame: UNLIMITED,
-///     ..PipeOptions::default()
-/// });
+/// let pipe = Pipe::with_options(PipeOptions::new().max_frame(UNLIMITED));
 /// assert_eq!(pipe.max_frame(), UNLIMITED);
 /// ```
 #[derive(Clone, Debug)]
 pub struct PipeOptions {
-    /// Where chunks come from. Default: [`Pool::global`].
-    pub pool: Pool,
-    /// The longest frame (line, delimited frame or exact read) in bytes, separator not counted.
-    /// Default [`DEFAULT_MAX_FRAME`]; [`UNLIMITED`] turns the check off.
-    pub max_frame: usize,
-    /// The chunk size `get_buffer(0)` starts with; it then adapts between the pool's smallest
-    /// chunk and `max_chunk`. Default 16 KiB.
-    pub chunk_size: usize,
-    /// The largest chunk the adaptive size grows to (capped by the pool's largest class).
-    /// Default 256 KiB.
-    pub max_chunk: usize,
+    /// Where chunks come from.
+    pub(crate) pool: Pool,
+    /// The longest frame in bytes, separator not counted.
+    pub(crate) max_frame: usize,
+    /// The chunk size `get_buffer(0)` starts with.
+    pub(crate) chunk_size: usize,
+    /// The largest chunk the adaptive size grows to.
+    pub(crate) max_chunk: usize,
 }
 
 impl Default for PipeOptions {
@@ -51,6 +46,69 @@ impl Default for PipeOptions {
             chunk_size: 16 * 1024,
             max_chunk: 256 * 1024,
         }
+    }
+}
+
+impl PipeOptions {
+    /// The defaults: the global pool, [`DEFAULT_MAX_FRAME`], 16 KiB chunks growing to 256 KiB.
+    ///
+    /// ```
+    /// let pipe = pipe_core::Pipe::with_options(pipe_core::PipeOptions::new());
+    /// assert_eq!(pipe.max_frame(), pipe_core::DEFAULT_MAX_FRAME);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Where chunks come from. Default: [`Pool::global`].
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, PipeOptions, Pool, PoolConfig};
+    /// let pool = Pool::new(PoolConfig::new())?;
+    /// let mut pipe = Pipe::with_options(PipeOptions::new().pool(pool.clone()));
+    /// pipe.write_all(b"x")?;
+    /// assert_eq!(pool.stats().outstanding_chunks, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pool(mut self, pool: Pool) -> Self {
+        self.pool = pool;
+        self
+    }
+
+    /// The longest frame (line, delimited frame or exact read) in bytes, its ending or
+    /// separator not counted. Default [`DEFAULT_MAX_FRAME`]; [`UNLIMITED`] turns the check off.
+    ///
+    /// ```
+    /// let pipe = pipe_core::Pipe::with_options(pipe_core::PipeOptions::new().max_frame(512));
+    /// assert_eq!(pipe.max_frame(), 512);
+    /// ```
+    pub fn max_frame(mut self, max_frame: usize) -> Self {
+        self.max_frame = max_frame;
+        self
+    }
+
+    /// The chunk size `get_buffer(0)` starts with; it then adapts between the pool's smallest
+    /// chunk and [`max_chunk`](PipeOptions::max_chunk). Default 16 KiB.
+    ///
+    /// ```
+    /// let pipe = pipe_core::Pipe::with_options(pipe_core::PipeOptions::new().chunk_size(4096));
+    /// assert_eq!(pipe.adaptive_chunk_size(), 4096);
+    /// ```
+    pub fn chunk_size(mut self, chunk_size: usize) -> Self {
+        self.chunk_size = chunk_size;
+        self
+    }
+
+    /// The largest chunk the adaptive size grows to (capped by the pool's largest class).
+    /// Default 256 KiB.
+    ///
+    /// ```
+    /// let options = pipe_core::PipeOptions::new().chunk_size(8192).max_chunk(8192);
+    /// assert_eq!(pipe_core::Pipe::with_options(options).adaptive_chunk_size(), 8192);
+    /// ```
+    pub fn max_chunk(mut self, max_chunk: usize) -> Self {
+        self.max_chunk = max_chunk;
+        self
     }
 }
 

@@ -434,7 +434,7 @@ impl Pipe {
     ///
     /// ```
     /// use pipe_core::{Discarded, Pipe, PipeOptions, ReadError};
-    /// let mut pipe = Pipe::with_options(PipeOptions { max_frame: 4, ..PipeOptions::default() });
+    /// let mut pipe = Pipe::with_options(PipeOptions::new().max_frame(4));
     /// pipe.write_all(b"far too long\nok\n")?;
     /// assert!(matches!(pipe.read_line(true), Err(ReadError::LimitExceeded { limit: 4, .. })));
     /// assert_eq!(pipe.discard_until(b"\n")?, Discarded::Found(13));

@@ -290,12 +290,7 @@ fn get_buffer_fills_in_place_and_commits() {
 #[test]
 fn bad_input_gets_errors_and_changes_nothing() {
     for (pause, resume) in [(0, 0), (10, 10), (10, 20)] {
-        let err = pipe_with(AsyncPipeOptions {
-            pause,
-            resume,
-            ..AsyncPipeOptions::default()
-        })
-        .unwrap_err();
+        let err = pipe_with(AsyncPipeOptions::new().pause(pause).resume(resume)).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
     let (mut w, mut r, pool) = setup(64 * 1024, 32 * 1024, 1024);

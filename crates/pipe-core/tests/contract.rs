@@ -375,9 +375,6 @@ fn peek_ref_lends_across_chunks_and_consumes_nothing() {
 #[test]
 fn options_still_build_a_pipe() {
     // `PipeOptions` is used by every test here; keep the limit in force.
-    let p = Pipe::with_options(PipeOptions {
-        max_frame: 7,
-        ..PipeOptions::default()
-    });
+    let p = Pipe::with_options(PipeOptions::new().max_frame(7));
     assert_eq!(p.max_frame(), 7);
 }

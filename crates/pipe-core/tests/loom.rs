@@ -22,15 +22,10 @@ use pipe_core::{AsyncPipeOptions, PipeOptions, Pool, ReadError};
 /// every scenario crosses the thresholds several times.
 fn halves(max_frame: usize) -> (PipeWriter, PipeReader, Pool) {
     let pool = Pool::new(pipe_core::PoolConfig::default()).unwrap();
-    let options = AsyncPipeOptions {
-        pipe: PipeOptions {
-            pool: pool.clone(),
-            max_frame,
-            ..PipeOptions::default()
-        },
-        pause: 8,
-        resume: 4,
-    };
+    let options = AsyncPipeOptions::new()
+        .pipe(PipeOptions::new().pool(pool.clone()).max_frame(max_frame))
+        .pause(8)
+        .resume(4);
     let (w, r) = pipe_core::async_pipe::pipe_with(options).unwrap();
     (w, r, pool)
 }

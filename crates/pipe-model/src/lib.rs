@@ -15,15 +15,10 @@ pub fn async_pipe_options(
     max_frame: usize,
 ) -> (pipe_core::AsyncPipeOptions, Pool) {
     let pool = Pool::new(pipe_core::PoolConfig::default()).expect("the default pool config");
-    let options = pipe_core::AsyncPipeOptions {
-        pipe: PipeOptions {
-            pool: pool.clone(),
-            max_frame,
-            ..PipeOptions::default()
-        },
-        pause,
-        resume,
-    };
+    let options = pipe_core::AsyncPipeOptions::new()
+        .pipe(PipeOptions::new().pool(pool.clone()).max_frame(max_frame))
+        .pause(pause)
+        .resume(resume);
     (options, pool)
 }
 
@@ -269,12 +264,13 @@ fn keep(kept: &mut Vec<(Bytes, Vec<u8>)>, frame: &Result<Bytes, ReadError>, want
 /// Applies `ops` to a pipe on `pool` (with 64-byte chunks) and to the model; `Err` names the
 /// first difference. At the end, frames kept as `Bytes` must be unchanged and the pool balanced.
 pub fn run(ops: Vec<Op>, pool: &Pool) -> Result<(), String> {
-    let mut pipe = Pipe::with_options(PipeOptions {
-        pool: pool.clone(),
-        max_frame: UNLIMITED,
-        chunk_size: 64,
-        max_chunk: 256,
-    });
+    let mut pipe = Pipe::with_options(
+        PipeOptions::new()
+            .pool(pool.clone())
+            .max_frame(UNLIMITED)
+            .chunk_size(64)
+            .max_chunk(256),
+    );
     let mut model = Model {
         data: VecDeque::new(),
         state: State::Open,

@@ -144,10 +144,7 @@ async fn main() -> io::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let store: Store = Arc::default();
-    let options = PipeOptions {
-        pool: pool.clone(),
-        ..PipeOptions::default()
-    };
+    let options = PipeOptions::new().pool(pool.clone());
     let server = tokio::spawn(async move {
         let mut conns = Vec::new();
         for _ in 0..CLIENTS {

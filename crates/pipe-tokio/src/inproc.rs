@@ -52,11 +52,7 @@ pub fn pipe() -> (PipeWriter, PipeReader) {
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use pipe_tokio::{AsyncPipeOptions, PipeOptions};
-/// let options = AsyncPipeOptions {
-///     pipe: PipeOptions { max_frame: 1024, ..PipeOptions::default() },
-///     pause: 4096,
-///     resume: 1024,
-/// };
+/// let options = AsyncPipeOptions::new().pipe(PipeOptions::new().max_frame(1024)).pause(4096).resume(1024);
 /// let (mut writer, mut reader) = pipe_tokio::pipe_with(options)?;
 /// writer.write_all(b"ok\n").await?;
 /// assert_eq!(reader.read_line(true).await?.unwrap(), "ok\n");
@@ -541,10 +537,7 @@ impl PipeReader {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use pipe_tokio::{AsyncPipeOptions, PipeOptions};
-    /// let options = AsyncPipeOptions {
-    ///     pipe: PipeOptions { max_frame: 8, ..PipeOptions::default() },
-    ///     ..AsyncPipeOptions::default()
-    /// };
+    /// let options = AsyncPipeOptions::new().pipe(PipeOptions::new().max_frame(8));
     /// let (mut writer, mut reader) = pipe_tokio::pipe_with(options)?;
     /// writer.write_now(b"far too long a line\nok\n")?;
     /// let err = reader.read_line(false).await.unwrap_err();

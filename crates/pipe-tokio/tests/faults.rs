@@ -66,12 +66,10 @@ use faults::lines;
 fn stream(t: Faulty, pool: &Pool) -> ChunkedStream<Faulty> {
     ChunkedStream::with_options(
         t,
-        PipeOptions {
-            pool: pool.clone(),
-            chunk_size: 4096,
-            max_chunk: 4096,
-            ..PipeOptions::default()
-        },
+        PipeOptions::new()
+            .pool(pool.clone())
+            .chunk_size(4096)
+            .max_chunk(4096),
     )
 }
 

@@ -10,11 +10,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UnixListener};
 
 fn options(pool: &Pool, max_frame: usize) -> PipeOptions {
-    PipeOptions {
-        pool: pool.clone(),
-        max_frame,
-        ..PipeOptions::default()
-    }
+    PipeOptions::new().pool(pool.clone()).max_frame(max_frame)
 }
 
 fn own_pool() -> Pool {

@@ -5,34 +5,26 @@ use pipe_core::{Pipe, PipeOptions, Pool, PoolConfig, UNLIMITED};
 
 /// A private pool with the smallest chunks, so frames cross chunk boundaries often.
 pub fn tiny_pool() -> Pool {
-    Pool::new(PoolConfig {
-        min_chunk: 64,
-        max_chunk: 1 << 20,
-        ..PoolConfig::default()
-    })
-    .unwrap()
+    Pool::new(PoolConfig::new().min_chunk(64).max_chunk(1 << 20)).unwrap()
 }
 
 /// A pipe on its own pool with chunks of `chunk_size` bytes (64 bytes up to 1 MiB).
 pub fn pipe_with_chunks(chunk_size: usize, max_frame: usize) -> (Pipe, Pool) {
     let pool = tiny_pool();
-    let pipe = Pipe::with_options(PipeOptions {
-        pool: pool.clone(),
-        max_frame,
-        chunk_size,
-        max_chunk: chunk_size,
-    });
+    let pipe = Pipe::with_options(
+        PipeOptions::new()
+            .pool(pool.clone())
+            .max_frame(max_frame)
+            .chunk_size(chunk_size)
+            .max_chunk(chunk_size),
+    );
     (pipe, pool)
 }
 
 /// A pipe on its own pool with default chunk sizes and no frame limit.
 pub fn pipe() -> (Pipe, Pool) {
     let pool = tiny_pool();
-    let pipe = Pipe::with_options(PipeOptions {
-        pool: pool.clone(),
-        max_frame: UNLIMITED,
-        ..PipeOptions::default()
-    });
+    let pipe = Pipe::with_options(PipeOptions::new().pool(pool.clone()).max_frame(UNLIMITED));
     (pipe, pool)
 }
 

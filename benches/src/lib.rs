@@ -126,3 +126,9 @@ impl Args {
 pub fn progress(what: &str) {
     eprintln!("bench: {what}");
 }
+
+/// The workspace README's examples (pipe-core and pipe-tokio), compiled and run as doc tests
+/// here, in a crate that is not published (a published crate cannot include a file outside it).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -9,20 +9,25 @@
 //!   toolchain it fuzzes under AddressSanitizer (`cargo +nightly fuzz run`); without one, on
 //!   stable with `-s none`. It prints executions and coverage per target, and the reproducer of
 //!   any crash, and exits non-zero if a target failed.
+//! - `cargo xtask package`: `cargo package` (verified) of the published crates, then their doc
+//!   tests and examples run from the unpacked packages, outside this workspace.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod fuzz;
+mod package;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz::run(&root(), &args[1..]),
+        Some("package") => package::run(&root()),
         _ => {
             eprintln!("usage: cargo xtask bench [--quick]");
             eprintln!("       cargo xtask fuzz [TARGET] [--time SECS]");
+            eprintln!("       cargo xtask package");
             ExitCode::from(2)
         }
     }

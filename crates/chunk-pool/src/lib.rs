@@ -41,3 +41,8 @@ mod stats;
 pub use chunk::Chunk;
 pub use pool::{Pool, PoolConfig, PoolError};
 pub use stats::PoolStats;
+
+/// This crate's README, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

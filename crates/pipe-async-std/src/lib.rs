@@ -54,3 +54,8 @@ pub use stream::ChunkedStream;
 /// The lines of a [`ChunkedStream`] (or of a [`PipeReader`]) as a `futures_core::Stream`, made
 /// by [`ChunkedStream::lines`].
 pub use pipe_core::Lines;
+
+/// This crate's README, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

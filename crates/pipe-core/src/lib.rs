@@ -53,3 +53,8 @@ pub use error::{FindError, ReadError, StreamError, WriteError, read_error_of};
 pub use lines::Lines;
 pub use pipe::{DEFAULT_MAX_FRAME, Pipe, PipeOptions, PipeState, UNLIMITED};
 pub use read::Discarded;
+
+/// This crate's README, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -66,7 +66,7 @@ pub use stream::ChunkedStream;
 /// by [`ChunkedStream::lines`].
 pub use pipe_core::Lines;
 
-/// The README's examples (pipe-core and pipe-tokio), compiled and run as doc tests.
+/// This crate's README, compiled and run as a doc test.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

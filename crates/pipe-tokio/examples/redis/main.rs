@@ -2,12 +2,12 @@
 //! pipelined with one vectored write.
 //!
 //! ```text
-//! cargo run --release -p pipe-tokio --example redis              # starts its own redis-server
-//! cargo run --release -p pipe-tokio --example redis -- HOST:PORT # talks to yours
+//! redis-server --port 6379 --save '' &                              # any Redis will do
+//! cargo run --release -p pipe-tokio --example redis                  # talks to 127.0.0.1:6379
+//! cargo run --release -p pipe-tokio --example redis -- HOST:PORT     # or to yours
 //! ```
 //!
-//! Without an address it starts `redis-server` on a free loopback port with persistence off
-//! (installing the Debian package if it is missing) and stops it at the end.
+//! It writes keys of its own (`greeting`, `big:0` to `big:9`, `k`): use a scratch server.
 
 use std::io;
 use std::time::Instant;
@@ -33,15 +33,16 @@ fn show(value: &Value) -> String {
 
 #[tokio::main]
 async fn main() -> io::Result<()> {
-    let (addr, _server) = match std::env::args().nth(1) {
-        Some(addr) => (addr, None),
-        None => {
-            let server = pipe_model::redis::RedisServer::start(&[])?;
-            println!("started redis-server on {}", server.addr());
-            (server.addr().to_string(), Some(server))
-        }
-    };
-    let mut client = Client::new(ChunkedStream::connect(&addr).await?);
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:6379".to_string());
+    let stream = ChunkedStream::connect(&addr).await.map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("no Redis at {addr} ({e}): start one with `redis-server --save ''`"),
+        )
+    })?;
+    let mut client = Client::new(stream);
 
     // A few commands, one at a time.
     let value = b"binary\r\nvalue with a CRLF inside";

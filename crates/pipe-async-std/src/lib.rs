@@ -39,6 +39,7 @@
 //! one process, with futures-io's `AsyncWrite` and `AsyncRead`; see `pipe_core::async_pipe`.
 
 mod inproc;
+#[cfg(feature = "async-std")]
 mod net;
 mod stream;
 

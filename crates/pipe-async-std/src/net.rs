@@ -6,8 +6,6 @@ use std::path::Path;
 
 use async_std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use async_std::os::unix::net::{UnixListener, UnixStream};
-use futures_io::{AsyncRead, AsyncWrite};
-use futures_util::io::{AsyncReadExt, ReadHalf, WriteHalf};
 use pipe_core::PipeOptions;
 
 use crate::ChunkedStream;
@@ -95,15 +93,5 @@ impl ChunkedStream<UnixStream> {
             ChunkedStream::from_parts(io, pipe),
             ChunkedStream::new(writer),
         )
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite> ChunkedStream<S> {
-    /// Read and write halves of any transport (through futures' `split`); the read half keeps
-    /// the buffered bytes.
-    pub fn split(self) -> (ChunkedStream<ReadHalf<S>>, ChunkedStream<WriteHalf<S>>) {
-        let (io, pipe) = self.into_inner();
-        let (r, w) = io.split();
-        (ChunkedStream::from_parts(r, pipe), ChunkedStream::new(w))
     }
 }

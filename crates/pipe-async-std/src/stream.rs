@@ -1,13 +1,12 @@
 //! `ChunkedStream`: a futures-io transport and the pipe its bytes arrive in.
 
-use std::any::Any;
 use std::future::Future;
 use std::io::{self, IoSlice};
-use std::net::Shutdown;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
+use futures_util::io::{AsyncReadExt, ReadHalf, WriteHalf};
 use pipe_core::adapter::{self, FillFn, PollRead, PollWrite, WriteFn, from_transport};
 use pipe_core::{Bytes, Lines, Pipe, PipeOptions};
 
@@ -397,12 +396,15 @@ impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
         S: 'static,
     {
         self.flush().await?;
-        let io: &dyn Any = &self.io;
-        if let Some(tcp) = io.downcast_ref::<async_std::net::TcpStream>() {
-            return tcp.shutdown(Shutdown::Write);
-        }
-        if let Some(unix) = io.downcast_ref::<async_std::os::unix::net::UnixStream>() {
-            return unix.shutdown(Shutdown::Write);
+        #[cfg(feature = "async-std")]
+        {
+            let io: &dyn std::any::Any = &self.io;
+            if let Some(tcp) = io.downcast_ref::<async_std::net::TcpStream>() {
+                return tcp.shutdown(std::net::Shutdown::Write);
+            }
+            if let Some(unix) = io.downcast_ref::<async_std::os::unix::net::UnixStream>() {
+                return unix.shutdown(std::net::Shutdown::Write);
+            }
         }
         std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_close(cx)).await
     }
@@ -472,5 +474,15 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ChunkedStream<S> {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().io).poll_close(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite> ChunkedStream<S> {
+    /// Read and write halves of any transport (through futures' `split`); the read half keeps
+    /// the buffered bytes.
+    pub fn split(self) -> (ChunkedStream<ReadHalf<S>>, ChunkedStream<WriteHalf<S>>) {
+        let (io, pipe) = self.into_inner();
+        let (r, w) = io.split();
+        (ChunkedStream::from_parts(r, pipe), ChunkedStream::new(w))
     }
 }

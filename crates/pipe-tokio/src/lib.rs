@@ -50,6 +50,7 @@
 //! | empty separator, `read_at_most(0)` | `Err` of kind `InvalidInput` |
 
 mod inproc;
+#[cfg(feature = "net")]
 mod net;
 mod stream;
 

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use pipe_core::PipeOptions;
-use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UnixListener, UnixStream, tcp, unix};
 
 use crate::ChunkedStream;
@@ -95,16 +94,6 @@ impl ChunkedStream<UnixStream> {
     ) {
         let (io, pipe) = self.into_inner();
         let (r, w) = io.into_split();
-        (ChunkedStream::from_parts(r, pipe), ChunkedStream::new(w))
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite> ChunkedStream<S> {
-    /// Read and write halves of any transport (through `tokio::io::split`); the read half keeps
-    /// the buffered bytes.
-    pub fn split(self) -> (ChunkedStream<ReadHalf<S>>, ChunkedStream<WriteHalf<S>>) {
-        let (io, pipe) = self.into_inner();
-        let (r, w) = tokio::io::split(io);
         (ChunkedStream::from_parts(r, pipe), ChunkedStream::new(w))
     }
 }

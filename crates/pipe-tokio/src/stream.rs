@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 use pipe_core::adapter::{self, FillFn, PollRead, PollWrite, WriteFn, from_transport};
 use pipe_core::{Bytes, Lines, Pipe, PipeOptions};
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{ReadHalf, WriteHalf};
 
 /// A transport `S` whose incoming bytes are read as frames out of a pooled [`Pipe`].
 ///
@@ -482,5 +483,15 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ChunkedStream<S> {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite> ChunkedStream<S> {
+    /// Read and write halves of any transport (through `tokio::io::split`); the read half keeps
+    /// the buffered bytes.
+    pub fn split(self) -> (ChunkedStream<ReadHalf<S>>, ChunkedStream<WriteHalf<S>>) {
+        let (io, pipe) = self.into_inner();
+        let (r, w) = tokio::io::split(io);
+        (ChunkedStream::from_parts(r, pipe), ChunkedStream::new(w))
     }
 }

@@ -43,6 +43,7 @@ pub mod async_pipe;
 mod error;
 mod io;
 mod lines;
+mod memo;
 mod pipe;
 mod read;
 mod search;

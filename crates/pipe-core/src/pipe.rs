@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use chunk_pool::Pool;
 
 use crate::error::{StreamError, WriteError};
-use crate::search::Memo;
+use crate::memo::Memo;
 use crate::segment::Segment;
 
 /// The maximum frame size a pipe starts with: 64 KiB, the original library's `limit=2**16`.
@@ -528,11 +528,20 @@ impl Pipe {
         }
     }
 
+    /// The bookkeeping of every consumption, in one place: `n` bytes (`n <= len`) left the
+    /// front (the caller advanced the segments), so `len` and the search memo follow. Every read
+    /// goes through it, via [`consume`](Pipe::consume), [`take`](Pipe::take),
+    /// [`take_lent`](Pipe::take_lent) or a fast path that advanced the first segment itself.
+    #[inline]
+    pub(crate) fn count_consumed(&mut self, n: usize) {
+        self.len -= n;
+        self.memo.consumed(n);
+    }
+
     /// Drops the first `n` unread bytes (`n <= len`), giving spent chunks back at once.
     #[inline]
     pub(crate) fn consume(&mut self, mut n: usize) {
-        self.len -= n;
-        self.memo.consumed(n);
+        self.count_consumed(n);
         while n > 0 {
             let front = self.segments.front_mut().expect("n <= len");
             let k = front.len().min(n);
@@ -595,8 +604,7 @@ impl Pipe {
             && head.len() >= n
         {
             let out = head.split_shared(n);
-            self.len -= n;
-            self.memo.consumed(n);
+            self.count_consumed(n);
             self.pop_spent();
             return out;
         }
@@ -614,8 +622,7 @@ impl Pipe {
             return &[];
         }
         if self.segments.front().is_some_and(|s| s.len() >= n) {
-            self.len -= n;
-            self.memo.consumed(n);
+            self.count_consumed(n);
             let head = self.segments.front_mut().expect("checked above");
             return head.lend(n, &mut self.held);
         }

@@ -533,7 +533,7 @@ fn inproc_workload(report: &mut Report, total: usize, rounds: usize) {
 /// no redis-server can be found or installed.
 fn redis_workload(report: &mut Report, quick: bool, rounds: usize) {
     use chunkedbuffer_benches::redis;
-    let server = match pipe_model::redis::RedisServer::start(&[]) {
+    let server = match pipe_testkit::redis::RedisServer::start(&[]) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("bench: no redis rows: {e}");
@@ -549,7 +549,7 @@ fn redis_workload(report: &mut Report, quick: bool, rounds: usize) {
         let stream = pipe_tokio::ChunkedStream::connect(addr)
             .await
             .expect("connect");
-        let mut client = redis::resp::Client::new(stream);
+        let mut client = pipe_testkit::resp::Client::new(stream);
         client
             .command(&[b"SET", redis::KEY, &[b'v'; 64]])
             .await

@@ -1,23 +1,15 @@
-//! Pipelined GETs against a real redis-server: the RESP client example of pipe-tokio (compiled
-//! in here from its source) against the same client written on tokio's `BufReader`, on one
-//! server, in one run.
+//! Pipelined GETs against a real redis-server: the test kit's RESP client (the one the `redis`
+//! example and the adapters' tests use) on pipe-tokio against the same client written on
+//! tokio's `BufReader`, on one server, in one run.
 
 use std::hint::black_box;
 use std::io;
 
 use bytes::Bytes;
-pub use pipe_tokio::{ChunkedStream, ReadError};
+use pipe_testkit::resp;
+use pipe_tokio::ChunkedStream;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-
-/// The socket types the example's client runs on.
-pub trait Transport: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Transport for T {}
-
-/// The example's client, as its source is.
-#[allow(dead_code, missing_docs)]
-#[path = "../../crates/pipe-tokio/examples/redis/resp.rs"]
-pub mod resp;
 
 /// The key every GET reads.
 pub const KEY: &[u8] = b"bench:key";

@@ -1,10 +1,10 @@
-//! The in-process async pipe against its model (pipe-model's `async_model`): arbitrary writes,
+//! The in-process async pipe against its model (pipe-testkit's `async_model`): arbitrary writes,
 //! fills, flushes, reads polled once and dropped, completions and the reader going, with small
 //! arbitrary thresholds and maximum frames so that backpressure and grants come into play.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pipe_model::async_model::{AsyncOp, run};
+use pipe_testkit::async_model::{AsyncOp, run};
 
 fuzz_target!(|input: (u16, u16, u16, Vec<AsyncOp>)| {
     let (pause, resume, max_frame, ops) = input;

@@ -1,4 +1,4 @@
-//! The Pipe against its `VecDeque<u8>` model (pipe-model): arbitrary writes split arbitrarily,
+//! The Pipe against its `VecDeque<u8>` model (pipe-testkit): arbitrary writes split arbitrarily,
 //! every read form, searches with ranges, peeks, closes and limits. Every result must match the
 //! model and the pool must end with nothing outstanding.
 #![no_main]
@@ -6,10 +6,10 @@
 use chunk_pool::{Pool, PoolConfig};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|ops: Vec<pipe_model::Op>| {
+fuzz_target!(|ops: Vec<pipe_testkit::model::Op>| {
     let pool = Pool::new(PoolConfig::new().min_chunk(64).max_chunk(64 * 1024))
     .expect("a valid config");
-    if let Err(difference) = pipe_model::run(ops, &pool) {
+    if let Err(difference) = pipe_testkit::model::run(ops, &pool) {
         panic!("the pipe and its model differ: {difference}");
     }
 });

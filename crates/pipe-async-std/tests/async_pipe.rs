@@ -5,7 +5,7 @@ use std::io;
 
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 use pipe_async_std::{AsyncPipeOptions, PipeOptions, Pool, PoolConfig, pipe_with};
-use pipe_model::faults::lines;
+use pipe_testkit::faults::lines;
 
 fn options(pool: &Pool) -> AsyncPipeOptions {
     AsyncPipeOptions::new()

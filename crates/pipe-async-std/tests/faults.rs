@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 use pipe_async_std::{ChunkedStream, PipeOptions, Pool, PoolConfig, ReadError, read_error_of};
-use pipe_model::faults::{self, lines};
+use pipe_testkit::faults::{self, lines};
 
 struct Faulty(faults::Faulty);
 

@@ -42,7 +42,7 @@ fn reads_are_cancel_safe_on_smol() {
     smol::block_on(async {
         let pool = Pool::new(PoolConfig::default()).unwrap();
         let (mut client, mut s) = pair(&pool).await;
-        let sent = pipe_model::faults::lines(3, 2000);
+        let sent = pipe_testkit::faults::lines(3, 2000);
         let data = sent.clone();
         let writer = smol::spawn(async move {
             let mut rest = &data[..];

@@ -55,7 +55,7 @@ impl Task {
     }
 }
 
-use pipe_model::async_pipe as setup;
+use pipe_testkit::async_pipe as setup;
 
 fn flush_pending(w: &mut PipeWriter, task: &Task) -> bool {
     task.poll(pin!(w.flush())).is_pending()

@@ -1,9 +1,9 @@
-//! A model test of the in-process pipe's state (`pipe_model::async_model`, shared with the
+//! A model test of the in-process pipe's state (`pipe_testkit::async_model`, shared with the
 //! `async_pipe` fuzz target): random writes (copied or filled in place), flushes, reads (each
 //! future polled once, then dropped), completions and the reader going, against a model of the
 //! unread bytes and the backpressure rule. Every case ends with the pool balanced.
 
-use pipe_model::async_model::{AsyncOp, run};
+use pipe_testkit::async_model::{AsyncOp, run};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 

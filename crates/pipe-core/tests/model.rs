@@ -1,12 +1,12 @@
 //! A model test: random sequences of writes (random sizes and split points), every kind of read,
-//! peeks, searches, limits and closes, run against the `VecDeque<u8>` model of `pipe-model`.
+//! peeks, searches, limits and closes, run against the `VecDeque<u8>` model of `pipe-testkit`.
 //! Frames read as `Bytes` are kept and checked again at the end, so a chunk written after it
 //! was shared would show. Every case ends with the pool balanced.
 
 mod common;
 
 use pipe_core::UNLIMITED;
-use pipe_model::Op;
+use pipe_testkit::model::Op;
 use proptest::prelude::*;
 
 /// Bytes drawn from a small alphabet so that separators turn up often.
@@ -61,6 +61,6 @@ proptest! {
     #[test]
     fn the_pipe_behaves_like_a_byte_queue(ops in prop::collection::vec(op(), 1..120)) {
         let pool = common::tiny_pool();
-        pipe_model::run(ops, &pool).map_err(TestCaseError::fail)?;
+        pipe_testkit::model::run(ops, &pool).map_err(TestCaseError::fail)?;
     }
 }

@@ -5,14 +5,14 @@
 use std::io;
 use std::time::Duration;
 
-use pipe_model::faults::lines;
+use pipe_testkit::faults::lines;
 use pipe_tokio::{PipeReader, PipeWriter, Pool};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PAUSE: usize = 64 * 1024;
 
 fn setup(max_frame: usize) -> (PipeWriter, PipeReader, Pool) {
-    let (options, pool) = pipe_model::async_pipe_options(PAUSE, PAUSE / 2, max_frame);
+    let (options, pool) = pipe_testkit::async_pipe_options(PAUSE, PAUSE / 2, max_frame);
     let (w, r) = pipe_tokio::pipe_with(options).unwrap();
     (w, r, pool)
 }

@@ -6,7 +6,7 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use pipe_model::faults;
+use pipe_testkit::faults;
 use pipe_tokio::{ChunkedStream, PipeOptions, Pool, PoolConfig, ReadError, read_error_of};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 

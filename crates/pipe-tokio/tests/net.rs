@@ -226,7 +226,7 @@ async fn the_lines_stream_yields_every_line() {
 async fn reads_are_cancel_safe_under_select() {
     let pool = own_pool();
     let (mut client, mut s) = tcp_pair(options(&pool, 1 << 16)).await;
-    let sent = pipe_model::faults::lines(7, 3000);
+    let sent = pipe_testkit::faults::lines(7, 3000);
     let data = sent.clone();
     let writer = tokio::spawn(async move {
         let mut rest = &data[..];

@@ -1,33 +1,21 @@
-//! The RESP client example against a real redis-server (started by the test on a free loopback
-//! port and a Unix socket, persistence off), over TCP and Unix sockets.
+//! The test kit's RESP client on pipe-tokio against a real redis-server (started by the test on
+//! a free loopback port and a Unix socket, persistence off), over TCP and Unix sockets: the
+//! checks of `pipe_testkit::redis_cases`, shared with pipe-async-std.
 
-use pipe_model::redis::RedisServer;
-pub use pipe_tokio::{ChunkedStream, ReadError, read_error_of};
-use tokio::io::{AsyncRead, AsyncWrite};
-
-/// The socket types the shared client runs on.
-pub trait Transport: AsyncRead + AsyncWrite + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Unpin> Transport for T {}
-
-#[allow(dead_code)]
-#[path = "../examples/redis/resp.rs"]
-mod resp;
-
-#[macro_use]
-#[path = "redis/cases.rs"]
-mod cases;
-
-use resp::Client;
+use pipe_testkit::redis::RedisServer;
+use pipe_testkit::resp::Client;
+use pipe_tokio::ChunkedStream;
+use tokio::net::{TcpStream, UnixStream};
 
 fn server() -> RedisServer {
     RedisServer::start(&[]).unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn tcp(server: &RedisServer) -> Client<tokio::net::TcpStream> {
+async fn tcp(server: &RedisServer) -> Client<ChunkedStream<TcpStream>> {
     Client::new(ChunkedStream::connect(server.addr()).await.unwrap())
 }
 
-async fn unix(server: &RedisServer) -> Client<tokio::net::UnixStream> {
+async fn unix(server: &RedisServer) -> Client<ChunkedStream<UnixStream>> {
     Client::new(
         ChunkedStream::connect_unix(server.unix_path())
             .await
@@ -35,4 +23,4 @@ async fn unix(server: &RedisServer) -> Client<tokio::net::UnixStream> {
     )
 }
 
-redis_tests!(tokio::test, tokio::time::sleep);
+pipe_testkit::redis_tests!(tokio::test);

@@ -8,15 +8,16 @@
 //! `fill_more()`. A pipe read returns a frame or consumes nothing, so the parser's only state
 //! between fills is the arrays it is inside and a bulk whose header it has read.
 //!
-//! The same file is compiled against both adapters (the tokio example and tests, and the
-//! async-std tests): the including module supplies `ChunkedStream` and a `Transport` trait for
-//! the socket types, and the adapters' methods have the same names and results.
+//! It runs on any adapter's stream: it needs only `pipe_core::adapter`'s `PollRead` (the pipe,
+//! and a way to wait for more bytes) and `PollWrite`, which `pipe_tokio::ChunkedStream` and
+//! `pipe_async_std::ChunkedStream` implement. The adapters' tests, the `redis` example and the
+//! redis benchmark all use this one client.
 
 use std::io::{self, IoSlice};
 
 use bytes::Bytes;
-
-use super::{ChunkedStream, ReadError, Transport};
+use pipe_core::ReadError;
+use pipe_core::adapter::{self, PollRead, PollWrite};
 
 /// One reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +46,8 @@ const COPY_BELOW: usize = 1024;
 
 /// A connection to a Redis server.
 pub struct Client<S> {
-    stream: ChunkedStream<S>,
+    /// A chunked stream of either adapter.
+    stream: S,
     /// The encoded headers (and small arguments) of the commands being sent.
     out: Vec<u8>,
     /// The arrays the reply being parsed is inside, innermost last, each with the length it
@@ -102,9 +104,9 @@ fn parse_int(digits: &[u8]) -> io::Result<i64> {
         })
 }
 
-impl<S: Transport> Client<S> {
+impl<S: PollRead + PollWrite> Client<S> {
     /// A client on a connected stream.
-    pub fn new(stream: ChunkedStream<S>) -> Self {
+    pub fn new(stream: S) -> Self {
         Client {
             stream,
             out: Vec::new(),
@@ -114,8 +116,13 @@ impl<S: Transport> Client<S> {
     }
 
     /// The stream (for its pool and buffered-byte figures).
-    pub fn stream(&self) -> &ChunkedStream<S> {
+    pub fn stream(&self) -> &S {
         &self.stream
+    }
+
+    /// The stream, mutably (to wait for bytes with `fill_more` between a send and a read).
+    pub fn stream_mut(&mut self) -> &mut S {
+        &mut self.stream
     }
 
     /// Sends one command and reads its reply.
@@ -164,7 +171,7 @@ impl<S: Transport> Client<S> {
             })
             .filter(|s| !s.is_empty())
             .collect();
-        let sent = self.stream.write_vectored_all(&mut &mut slices[..]).await;
+        let sent = adapter::write_vectored_all(&mut self.stream, &mut &mut slices[..]).await;
         drop(slices);
         self.out = out;
         sent
@@ -179,16 +186,29 @@ impl<S: Transport> Client<S> {
                 return Ok(value);
             }
             // At the end of the stream, the next parse sees it (end or partial).
-            self.stream.fill_more().await?;
+            adapter::fill_more(&mut self.stream).await?;
         }
     }
 
     /// Parses one reply from what is buffered: `Ok(None)` if it has not all arrived (the parse
     /// goes on from there next time).
     fn parse_buffered(&mut self) -> io::Result<Option<Value>> {
-        let pipe = self.stream.pipe_mut();
+        let Client {
+            stream, open, bulk, ..
+        } = self;
+        stream.with_parts(|pipe, _| parse(pipe, open, bulk))
+    }
+}
+
+/// [`Client::parse_buffered`] on the pipe: `open` and `bulk` are the client's parse state.
+fn parse(
+    pipe: &mut pipe_core::Pipe,
+    open: &mut Vec<(Vec<Value>, usize)>,
+    bulk: &mut Option<usize>,
+) -> io::Result<Option<Value>> {
+    {
         loop {
-            let mut value = if let Some(n) = self.bulk {
+            let mut value = if let Some(n) = *bulk {
                 // Not lower than for lines: `fill_more` reads up to the maximum frame past what
                 // is buffered, and a small one would make it read a few bytes at a time.
                 pipe.set_max_frame((n + 2).max(MAX_LINE));
@@ -197,7 +217,7 @@ impl<S: Transport> Client<S> {
                     Err(ReadError::NeedMore) => return Ok(None),
                     Err(e) => return Err(e.into()),
                 };
-                self.bulk = None;
+                *bulk = None;
                 if !body.ends_with(b"\r\n") {
                     return Err(invalid("a bulk string not followed by \\r\\n"));
                 }
@@ -224,7 +244,7 @@ impl<S: Transport> Client<S> {
                             return Err(invalid(format!("a bulk of {n} bytes")));
                         }
                         Ok(n) => {
-                            self.bulk = Some(n);
+                            *bulk = Some(n);
                             continue;
                         }
                     },
@@ -232,7 +252,7 @@ impl<S: Transport> Client<S> {
                         Err(_) => Value::Nil,
                         Ok(0) => Value::Array(Vec::new()),
                         Ok(n) => {
-                            self.open.push((Vec::with_capacity(n.min(1 << 16)), n));
+                            open.push((Vec::with_capacity(n.min(1 << 16)), n));
                             continue;
                         }
                     },
@@ -243,14 +263,14 @@ impl<S: Transport> Client<S> {
             };
             // Hand the value to its array; close every array it completes.
             loop {
-                let Some((items, want)) = self.open.last_mut() else {
+                let Some((items, want)) = open.last_mut() else {
                     return Ok(Some(value));
                 };
                 items.push(value);
                 if items.len() < *want {
                     break;
                 }
-                let (items, _) = self.open.pop().expect("just seen");
+                let (items, _) = open.pop().expect("just seen");
                 value = Value::Array(items);
             }
         }

@@ -1,10 +1,12 @@
-//! A Redis client on pipe-tokio: RESP replies parsed with `read_line` and `read_exact`, commands
-//! pipelined with one vectored write.
+//! A Redis client on pipe-tokio: the test kit's RESP client (replies parsed synchronously from
+//! the stream's pipe with `read_line_ref` and `read_exact`, `fill_more` awaited only on
+//! `NeedMore`; commands pipelined with one vectored write), the one the adapters' tests run
+//! against a real server.
 //!
 //! ```text
 //! redis-server --port 6379 --save '' &                              # any Redis will do
-//! cargo run --release -p pipe-tokio --example redis                  # talks to 127.0.0.1:6379
-//! cargo run --release -p pipe-tokio --example redis -- HOST:PORT     # or to yours
+//! cargo run --release -p chunkedbuffer-benches --example redis                  # talks to 127.0.0.1:6379
+//! cargo run --release -p chunkedbuffer-benches --example redis -- HOST:PORT     # or to yours
 //! ```
 //!
 //! It writes keys of its own (`greeting`, `big:0` to `big:9`, `k`): use a scratch server.
@@ -12,16 +14,8 @@
 use std::io;
 use std::time::Instant;
 
-pub use pipe_tokio::{ChunkedStream, ReadError};
-use tokio::io::{AsyncRead, AsyncWrite};
-
-/// The socket types the client runs on.
-pub trait Transport: AsyncRead + AsyncWrite + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Unpin> Transport for T {}
-
-mod resp;
-
-use resp::{Client, Value};
+use pipe_testkit::resp::{Client, Value};
+use pipe_tokio::ChunkedStream;
 
 fn show(value: &Value) -> String {
     match value {

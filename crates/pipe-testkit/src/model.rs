@@ -1,77 +1,12 @@
-//! The reference model of a [`Pipe`]: a `VecDeque<u8>` with the pipe's documented semantics
+//! The reference model of a `Pipe`: a `VecDeque<u8>` with the pipe's documented semantics
 //! written as plainly as possible, and [`run`], which applies a sequence of [`Op`]s to a real
-//! pipe and to the model and reports the first difference. The proptest model test and the
-//! differential fuzz target both drive it. [`faults`] is the misbehaving transport the async
-//! adapters' tests share; [`redis`] starts a real `redis-server` for the protocol tests.
-
-pub mod faults;
-pub mod redis;
-
-/// Options for an in-process pipe on a pool of its own (so a test can check that every chunk
-/// came back), with the given backpressure thresholds and maximum frame size.
-pub fn async_pipe_options(
-    pause: usize,
-    resume: usize,
-    max_frame: usize,
-) -> (pipe_core::AsyncPipeOptions, Pool) {
-    let pool = Pool::new(pipe_core::PoolConfig::default()).expect("the default pool config");
-    let options = pipe_core::AsyncPipeOptions::new()
-        .pipe(PipeOptions::new().pool(pool.clone()).max_frame(max_frame))
-        .pause(pause)
-        .resume(resume);
-    (options, pool)
-}
-
-/// An in-process pipe made with [`async_pipe_options`], and its pool.
-pub fn async_pipe(
-    pause: usize,
-    resume: usize,
-    max_frame: usize,
-) -> (
-    pipe_core::async_pipe::PipeWriter,
-    pipe_core::async_pipe::PipeReader,
-    Pool,
-) {
-    let (options, pool) = async_pipe_options(pause, resume, max_frame);
-    let (w, r) = pipe_core::async_pipe::pipe_with(options).expect("pause above resume");
-    (w, r, pool)
-}
+//! pipe and to the model and reports the first difference.
 
 use std::collections::VecDeque;
 use std::io;
 
 use bytes::Bytes;
 use pipe_core::{Discarded, FindError, Pipe, PipeOptions, Pool, ReadError, UNLIMITED, WriteError};
-
-/// `Err` with the expression and the values when they differ.
-macro_rules! check_eq {
-    ($a:expr, $b:expr $(, $msg:expr)?) => {{
-        let (a, b) = (&$a, &$b);
-        if a != b {
-            #[allow(unused_mut, unused_assignments)]
-            let mut note: &str = "";
-            $(note = $msg;)?
-            return Err(format!(
-                "{} != {}: {:?} != {:?} {note}",
-                stringify!($a),
-                stringify!($b),
-                a,
-                b
-            ));
-        }
-    }};
-}
-
-/// `Err` with the condition when it does not hold.
-macro_rules! check {
-    ($c:expr) => {
-        if !$c {
-            return Err(format!("failed: {}", stringify!($c)));
-        }
-    };
-}
-
-pub mod async_model;
 
 /// One step of a scenario.
 #[derive(Clone, Debug)]

@@ -1,11 +1,14 @@
-//! The checks against a real redis-server, written once for both adapters: the including test
-//! file supplies `ChunkedStream`, `Transport` and the `resp` client module, and runs each case
-//! on its runtime over TCP and over the Unix socket.
+//! The checks against a real redis-server, written once for both adapters: each adapter's
+//! `tests/redis.rs` defines `server()`, `tcp(&server)` and `unix(&server)` for its runtime and
+//! invokes [`redis_tests!`](crate::redis_tests), which runs each case over TCP and over the Unix
+//! socket.
 
 use std::io;
 
-use super::Transport;
-use super::resp::{Client, Value};
+use pipe_core::adapter::{PollRead, PollWrite};
+use pipe_core::{ReadError, read_error_of};
+
+use crate::resp::{Client, Value};
 
 /// A value of `len` bytes that holds `\r\n` and every byte value (a deterministic sequence).
 pub fn binary_value(len: usize, seed: u64) -> Vec<u8> {
@@ -34,7 +37,7 @@ fn ok() -> Value {
 
 /// SET and GET of values from 0 bytes to 8 MiB, binary with `\r\n` inside: one by one, then
 /// all in one pipeline each way; a missing key is `Nil`.
-pub async fn set_get_sizes<S: Transport>(client: &mut Client<S>) -> io::Result<()> {
+pub async fn set_get_sizes<S: PollRead + PollWrite>(client: &mut Client<S>) -> io::Result<()> {
     let sizes = [
         0,
         1,
@@ -82,7 +85,7 @@ pub async fn set_get_sizes<S: Transport>(client: &mut Client<S>) -> io::Result<(
 }
 
 /// Values that look like RESP themselves come back byte for byte.
-pub async fn binary_values<S: Transport>(client: &mut Client<S>) -> io::Result<()> {
+pub async fn binary_values<S: PollRead + PollWrite>(client: &mut Client<S>) -> io::Result<()> {
     let tricky: [&[u8]; 6] = [
         b"\r\n",
         b"\r\n\r\n",
@@ -106,7 +109,7 @@ pub async fn binary_values<S: Transport>(client: &mut Client<S>) -> io::Result<(
 }
 
 /// RPUSH of 100,000 elements (pipelined batches), then LRANGE over all of them in one reply.
-pub async fn lrange_100k<S: Transport>(client: &mut Client<S>) -> io::Result<()> {
+pub async fn lrange_100k<S: PollRead + PollWrite>(client: &mut Client<S>) -> io::Result<()> {
     const N: usize = 100_000;
     const BATCH: usize = 1_000;
     let items: Vec<Vec<u8>> = (0..N)
@@ -151,7 +154,7 @@ pub async fn lrange_100k<S: Transport>(client: &mut Client<S>) -> io::Result<()>
 }
 
 /// Error replies are values; the connection goes on after them.
-pub async fn errors<S: Transport>(client: &mut Client<S>) -> io::Result<()> {
+pub async fn errors<S: PollRead + PollWrite>(client: &mut Client<S>) -> io::Result<()> {
     assert_eq!(client.command(&[b"SET", b"text", b"abc"]).await?, ok());
     let replies = client
         .pipeline(&[
@@ -178,10 +181,9 @@ pub async fn errors<S: Transport>(client: &mut Client<S>) -> io::Result<()> {
 /// The server closes the connection while a 64 MiB reply is on its way (another client kills
 /// it): the read fails with `UnexpectedEof` after the reply's header was read, and nothing
 /// panics or hangs.
-pub async fn closed_mid_reply<S: Transport>(
+pub async fn closed_mid_reply<S: PollRead + PollWrite>(
     victim: &mut Client<S>,
     killer: &mut Client<S>,
-    sleep: impl std::future::Future<Output = ()>,
 ) -> io::Result<()> {
     let big = binary_value(64 << 20, 7);
     assert_eq!(killer.command(&[b"SET", b"big", &big]).await?, ok());
@@ -190,8 +192,10 @@ pub async fn closed_mid_reply<S: Transport>(
         panic!("CLIENT ID did not give an integer");
     };
     victim.send(&[&[b"GET", b"big"]]).await?;
-    // Let the server start writing: more than the socket buffers hold stays queued in it.
-    sleep.await;
+    // Wait until the reply has begun to arrive (a fixed sleep was not enough on a loaded
+    // machine: the kill came before the server wrote anything). More than the socket buffers
+    // hold stays queued in the server, so the reply cannot complete before the kill.
+    assert!(pipe_core::adapter::fill_more(victim.stream_mut()).await? > 0);
     let id = id.to_string();
     assert_eq!(
         killer
@@ -205,8 +209,8 @@ pub async fn closed_mid_reply<S: Transport>(
         .expect_err("a 64 MiB reply cannot have arrived whole before the kill");
     assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
     // The header line was read and part of the body arrived: the leftover is inside the error.
-    match super::read_error_of(&err) {
-        Some(super::ReadError::Partial(rest)) => {
+    match read_error_of(&err) {
+        Some(ReadError::Partial(rest)) => {
             assert!(
                 !rest.is_empty() && rest.len() < 64 << 20,
                 "{} bytes",
@@ -224,22 +228,22 @@ pub async fn closed_mid_reply<S: Transport>(
 }
 
 /// The test functions, one per case, each on a fresh server over TCP and then the Unix socket:
-/// `redis_tests!(test attribute, |duration| sleep future)`. The including file defines
+/// `redis_tests!(test attribute)`. The including file defines
 /// `server()`, `tcp(&server)` and `unix(&server)` for its runtime.
+#[macro_export]
 macro_rules! redis_tests {
-    ($test:meta, $sleep:expr) => {
-        redis_tests!(@each $test, set_get_sizes, binary_values, lrange_100k, errors);
+    ($test:meta) => {
+        $crate::redis_tests!(@each $test, set_get_sizes, binary_values, lrange_100k, errors);
 
         #[$test]
         async fn server_closes_mid_reply() {
             let server = server();
-            let pause = || ($sleep)(std::time::Duration::from_millis(300));
             let (mut victim, mut killer) = (tcp(&server).await, tcp(&server).await);
-            cases::closed_mid_reply(&mut victim, &mut killer, pause())
+            $crate::redis_cases::closed_mid_reply(&mut victim, &mut killer)
                 .await
                 .unwrap();
             let (mut victim, mut killer) = (unix(&server).await, unix(&server).await);
-            cases::closed_mid_reply(&mut victim, &mut killer, pause())
+            $crate::redis_cases::closed_mid_reply(&mut victim, &mut killer)
                 .await
                 .unwrap();
         }
@@ -249,8 +253,8 @@ macro_rules! redis_tests {
             #[$test]
             async fn $case() {
                 let server = server();
-                cases::$case(&mut tcp(&server).await).await.unwrap();
-                cases::$case(&mut unix(&server).await).await.unwrap();
+                $crate::redis_cases::$case(&mut tcp(&server).await).await.unwrap();
+                $crate::redis_cases::$case(&mut unix(&server).await).await.unwrap();
             }
         )*
     };

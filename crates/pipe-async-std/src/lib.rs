@@ -52,9 +52,9 @@ pub use pipe_core::{
 };
 pub use stream::ChunkedStream;
 
-/// The lines of a [`ChunkedStream`] (or of a [`PipeReader`]) as a `futures_core::Stream`, made
-/// by [`ChunkedStream::lines`].
-pub use pipe_core::Lines;
+/// The lines of a [`ChunkedStream`] over `S` as a `futures_core::Stream`, made by
+/// [`ChunkedStream::lines`]. ([`PipeReader::lines`] gives a `pipe_core::Lines<PipeReader>`.)
+pub type Lines<S> = pipe_core::Lines<ChunkedStream<S>>;
 
 /// This crate's README, compiled and run as a doc test.
 #[cfg(doctest)]

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 use futures_util::io::{AsyncReadExt, ReadHalf, WriteHalf};
 use pipe_core::adapter::{self, FillFn, PollRead, PollWrite, WriteFn, from_transport};
-use pipe_core::{Bytes, Lines, Pipe, PipeOptions};
+use pipe_core::{Bytes, Pipe, PipeOptions};
 
 /// A futures-io transport `S` whose incoming bytes are read as frames out of a pooled [`Pipe`].
 ///
@@ -313,7 +313,7 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
     /// A `futures_core::Stream` of lines (see [`read_line`](ChunkedStream::read_line)). Errors
     /// never repeat: a line over the limit gives one `InvalidData` error and is dropped through
     /// its `\n`, then the lines after it come; a partial last line or a transport error is
-    /// given once, then the stream ends. [`Lines::into_inner`] gives the stream back.
+    /// given once, then the stream ends. `into_inner` gives the stream back.
     ///
     /// ```
     /// # async_std::task::block_on(async {
@@ -328,8 +328,8 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub fn lines(self, with_ending: bool) -> Lines<Self> {
-        Lines::new(self, with_ending)
+    pub fn lines(self, with_ending: bool) -> crate::Lines<S> {
+        pipe_core::Lines::new(self, with_ending)
     }
 }
 

@@ -557,7 +557,7 @@ impl PipeReader {
     /// A `futures_core::Stream` of lines (see [`read_line`](PipeReader::read_line)). Errors
     /// never repeat: a line over the limit gives one `InvalidData` error and is dropped through
     /// its `\n`, then the lines after it come; a partial last line or a transport error is
-    /// given once, then the stream ends. [`Lines::into_inner`] gives the reader back.
+    /// given once, then the stream ends. `into_inner` gives the reader back.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

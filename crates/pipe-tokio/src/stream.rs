@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use pipe_core::adapter::{self, FillFn, PollRead, PollWrite, WriteFn, from_transport};
-use pipe_core::{Bytes, Lines, Pipe, PipeOptions};
+use pipe_core::{Bytes, Pipe, PipeOptions};
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::io::{ReadHalf, WriteHalf};
 
@@ -336,7 +336,7 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
     /// A `futures_core::Stream` of lines (see [`read_line`](ChunkedStream::read_line)). Errors
     /// never repeat: a line over the limit gives one `InvalidData` error and is dropped through
     /// its `\n`, then the lines after it come; a partial last line or a transport error is
-    /// given once, then the stream ends. [`Lines::into_inner`] gives the stream back.
+    /// given once, then the stream ends. `into_inner` gives the stream back.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -352,8 +352,8 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn lines(self, with_ending: bool) -> Lines<Self> {
-        Lines::new(self, with_ending)
+    pub fn lines(self, with_ending: bool) -> crate::Lines<S> {
+        pipe_core::Lines::new(self, with_ending)
     }
 }
 

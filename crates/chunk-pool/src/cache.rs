@@ -1,16 +1,16 @@
-//! The per-thread front cache.
+//! The per-thread front cache: a plain store. What goes in and out, and when, is the pool's
+//! policy (`Pool::acquire` and `recycle`, side by side in `pool.rs`).
 //!
 //! Each thread keeps, per pool it has used, a few idle chunks per class and its own counter shard.
 //! An idle chunk here keeps the `Arc` of the pool it belongs to, so taking it out and putting it
 //! back changes no reference count: the acquire/release pair of one thread writes only memory that
-//! thread owns. When a class here is full, returned chunks go to the pool's shared queue. When the
-//! thread exits, its idle chunks go to the shared queues too (or are freed if those are full).
+//! thread owns. When the thread exits, its idle chunks go to the shared queues (or are freed if
+//! those are full).
 
 use std::cell::RefCell;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Weak};
 
-use crate::chunk::Chunk;
 use crate::pool::Inner;
 use crate::stats::{Counter, Shard};
 
@@ -19,7 +19,7 @@ thread_local! {
 }
 
 /// An idle chunk's memory with the pool reference it carries.
-type Idle = (Box<[u8]>, Arc<Inner>);
+pub(crate) type Idle = (Box<[u8]>, Arc<Inner>);
 
 /// One thread's state for one pool.
 pub(crate) struct Local {
@@ -56,9 +56,19 @@ impl Local {
 
     /// An idle chunk of `class`, if this thread has one.
     #[inline]
-    pub(crate) fn take(&mut self, class: usize) -> Option<Chunk> {
-        let (buf, home) = self.idle[class].pop()?;
-        Some(Chunk::new(buf, home))
+    pub(crate) fn take(&mut self, class: usize) -> Option<Idle> {
+        self.idle[class].pop()
+    }
+
+    /// Keeps an idle chunk of `class` if the class has room; gives it back if not.
+    #[inline]
+    pub(crate) fn put(&mut self, class: usize, idle: Idle) -> Result<(), Idle> {
+        if self.idle[class].len() < idle.1.thread_cache_slots[class] {
+            self.idle[class].push(idle);
+            Ok(())
+        } else {
+            Err(idle)
+        }
     }
 }
 
@@ -104,45 +114,27 @@ pub(crate) fn count_here(inner: &Arc<Inner>, c: Counter) {
     }
 }
 
-/// Takes back the memory of a dropped chunk: into this thread's cache if its class has room,
-/// else into the class queue, else to the allocator.
+/// Runs `f` on this thread's entry for `idle`'s pool, handing `idle` over to it; gives `idle`
+/// back when there is no entry to use (thread teardown, or in use further up the stack).
 #[inline]
-pub(crate) fn release(buf: Box<[u8]>, home: Arc<Inner>) {
-    let bytes = buf.len() as u64;
-    let class = home.class_of_capacity(buf.len());
-    let mut parts = Some((buf, home));
-    let counted = LOCALS
+pub(crate) fn with_local_owned<R>(
+    idle: Idle,
+    f: impl FnOnce(&mut Local, Idle) -> R,
+) -> Result<R, Idle> {
+    let mut parts = Some(idle);
+    let out = LOCALS
         .try_with(|cell| {
             let mut locals = cell.try_borrow_mut().ok()?;
-            let (buf, home) = parts.take()?;
-            let i = find_or_make(&mut locals, &home);
-            let local = &mut locals[i];
-            local.shard.add_owned(Counter::Returned, 1);
-            local.shard.add_owned(Counter::ReturnedBytes, bytes);
-            match class {
-                Some(c)
-                    if local.idle[c].len() < home.thread_cache_slots[c]
-                        && !home.closed.load(Relaxed) =>
-                {
-                    local.idle[c].push((buf, home));
-                }
-                _ => {
-                    let shard = local.shard.clone();
-                    drop(locals);
-                    home.stash(buf, |c| shard.add_owned(c, 1));
-                }
-            }
-            Some(())
+            let idle = parts.take()?;
+            let i = find_or_make(&mut locals, &idle.1);
+            Some(f(&mut locals[i], idle))
         })
         .ok()
         .flatten();
-    if counted.is_none() {
-        let (buf, home) = parts
-            .take()
-            .expect("parts are taken only on the counted path");
-        home.shared.add_shared(Counter::Returned, 1);
-        home.shared.add_shared(Counter::ReturnedBytes, bytes);
-        home.stash(buf, |c| home.shared.add_shared(c, 1));
+    match (out, parts) {
+        (Some(out), _) => Ok(out),
+        (None, Some(idle)) => Err(idle),
+        (None, None) => unreachable!("`idle` is taken only on the way to `f`"),
     }
 }
 

@@ -4,8 +4,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use crate::cache;
-use crate::pool::Inner;
+use crate::pool::{Inner, Pool};
 
 /// A fixed-capacity byte buffer from a [`Pool`](crate::Pool).
 ///
@@ -88,7 +87,7 @@ impl Drop for Chunk {
     #[inline]
     fn drop(&mut self) {
         if let Some(home) = self.home.take() {
-            cache::release(std::mem::take(&mut self.buf), home);
+            Pool::recycle(std::mem::take(&mut self.buf), home);
         }
     }
 }

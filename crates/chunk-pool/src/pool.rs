@@ -269,7 +269,7 @@ impl Pool {
             }
         });
         match from_cache {
-            Some(Some(chunk)) => Ok(chunk),
+            Some(Some((buf, home))) => Ok(Chunk::new(buf, home)),
             // Counted as acquired on this thread's shard; find or make the memory.
             Some(None) => Ok(self.acquire_slow(class, |c| cache::count_here(inner, c))),
             None => {
@@ -277,6 +277,36 @@ impl Pool {
                 shard.add_shared(Counter::Acquired, 1);
                 shard.add_shared(Counter::AcquiredBytes, inner.class_size(class) as u64);
                 Ok(self.acquire_slow(class, |c| shard.add_shared(c, 1)))
+            }
+        }
+    }
+
+    /// Takes back the memory of a dropped chunk (its `Drop` calls this): the policy that
+    /// mirrors [`acquire`](Pool::acquire). Into this thread's cache if its class has room and
+    /// the pool is open, else into the class queue, else to the allocator. Counted as returned
+    /// on this thread's shard (or the shared one during thread teardown).
+    #[inline]
+    pub(crate) fn recycle(buf: Box<[u8]>, home: Arc<Inner>) {
+        let bytes = buf.len() as u64;
+        let class = home.class_of_capacity(buf.len());
+        let cached = cache::with_local_owned((buf, home), |local, idle| {
+            local.shard.add_owned(Counter::Returned, 1);
+            local.shard.add_owned(Counter::ReturnedBytes, bytes);
+            let kept = match class {
+                Some(c) if !idle.1.closed.load(Relaxed) => local.put(c, idle),
+                _ => Err(idle),
+            };
+            // Overflow goes to the shared queue once the thread's entry is no longer borrowed:
+            // dropping the last pool reference there could re-enter the cache.
+            kept.map_err(|idle| (idle, local.shard.clone()))
+        });
+        match cached {
+            Ok(Ok(())) => {}
+            Ok(Err(((buf, home), shard))) => home.stash(buf, |c| shard.add_owned(c, 1)),
+            Err((buf, home)) => {
+                home.shared.add_shared(Counter::Returned, 1);
+                home.shared.add_shared(Counter::ReturnedBytes, bytes);
+                home.stash(buf, |c| home.shared.add_shared(c, 1));
             }
         }
     }

@@ -109,7 +109,7 @@ fn fill_more_and_exact_reads_see_every_byte_once() {
                 }
             }
             while lines.len() < 3 {
-                let line = r.with_pipe(|p| adapter::read_line(&mut p, false));
+                let line = r.with_pipe(|p| p.read_line(false));
                 match line {
                     Ok(line) => lines.push(line),
                     Err(e) if e.is_need_more() => {

@@ -7,8 +7,8 @@ use chunk_pool::{Pool, PoolConfig};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|ops: Vec<pipe_testkit::model::Op>| {
-    let pool = Pool::new(PoolConfig::new().min_chunk(64).max_chunk(64 * 1024))
-    .expect("a valid config");
+    let pool =
+        Pool::new(PoolConfig::new().min_chunk(64).max_chunk(64 * 1024)).expect("a valid config");
     if let Err(difference) = pipe_testkit::model::run(ops, &pool) {
         panic!("the pipe and its model differ: {difference}");
     }

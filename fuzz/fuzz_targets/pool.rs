@@ -24,11 +24,19 @@ struct Input {
 }
 
 fuzz_target!(|input: Input| {
-    let config = PoolConfig::new().min_chunk(1 << (input.min_shift % 21)).max_chunk(1 << (input.max_shift % 21)).idle_bytes_per_class(input.idle_kib as usize * 1024).thread_cache_bytes(input.cache_kib as usize * 1024);
+    let (min_chunk, max_chunk) = (
+        1usize << (input.min_shift % 21),
+        1usize << (input.max_shift % 21),
+    );
+    let config = PoolConfig::new()
+        .min_chunk(min_chunk)
+        .max_chunk(max_chunk)
+        .idle_bytes_per_class(input.idle_kib as usize * 1024)
+        .thread_cache_bytes(input.cache_kib as usize * 1024);
     let Ok(pool) = Pool::new(config) else {
         // Rejected configurations must be the out-of-range ones.
         assert!(
-            config.min_chunk < 64 || config.min_chunk > config.max_chunk,
+            min_chunk < 64 || min_chunk > max_chunk,
             "{config:?} was rejected"
         );
         return;
@@ -49,7 +57,10 @@ fuzz_target!(|input: Input| {
             }
             Step::Release(i) if !held.is_empty() => {
                 let (chunk, tag) = held.swap_remove(i as usize % held.len());
-                assert!(chunk.iter().all(|&b| b == tag), "a chunk was written by another owner");
+                assert!(
+                    chunk.iter().all(|&b| b == tag),
+                    "a chunk was written by another owner"
+                );
             }
             Step::Release(_) => {}
             Step::Trim => {

@@ -146,7 +146,11 @@ fuzz_target!(|input: &[u8]| {
             }
         }
         // Waiting for more: at most one incomplete frame is buffered.
-        assert!(d.pipe.len() <= MAX_FRAME + 1, "buffered {} bytes", d.pipe.len());
+        assert!(
+            d.pipe.len() <= MAX_FRAME + 1,
+            "buffered {} bytes",
+            d.pipe.len()
+        );
     }
     d.pipe.eof().expect("open");
     match d.decode() {

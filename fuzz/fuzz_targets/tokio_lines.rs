@@ -56,7 +56,9 @@ impl AsyncRead for Script {
         if self.pos == end && self.fail_at.is_some() {
             return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
         }
-        let n = (1 + self.next(64) as usize).min(end - self.pos).min(buf.remaining());
+        let n = (1 + self.next(64) as usize)
+            .min(end - self.pos)
+            .min(buf.remaining());
         let from = self.pos;
         buf.put_slice(&self.data[from..from + n]);
         self.pos += n;
@@ -92,8 +94,7 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     let fail_at = (*fail & 1 == 1).then(|| *fail as usize % (data.len() + 1));
-    let pool = Pool::new(PoolConfig::new().min_chunk(64))
-    .expect("a valid config");
+    let pool = Pool::new(PoolConfig::new().min_chunk(64)).expect("a valid config");
     let script = Script {
         data: data.to_vec(),
         pos: 0,
@@ -101,7 +102,11 @@ fuzz_target!(|input: &[u8]| {
         state: *seed as u32,
         written: Vec::new(),
     };
-    let options = PipeOptions::new().pool(pool.clone()).max_frame(UNLIMITED).chunk_size(64).max_chunk(256);
+    let options = PipeOptions::new()
+        .pool(pool.clone())
+        .max_frame(UNLIMITED)
+        .chunk_size(64)
+        .max_chunk(256);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime");
@@ -119,7 +124,12 @@ fuzz_target!(|input: &[u8]| {
                         assert!(fail_at.is_some(), "an error without a failure: {e}");
                         assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
                         // Every complete line before the failure arrived; the rest is buffered.
-                        got.extend_from_slice(&stream.pipe_mut().read_at_most(usize::MAX).unwrap_or_default());
+                        got.extend_from_slice(
+                            &stream
+                                .pipe_mut()
+                                .read_at_most(usize::MAX)
+                                .unwrap_or_default(),
+                        );
                         break;
                     }
                 },
@@ -129,7 +139,10 @@ fuzz_target!(|input: &[u8]| {
         // Writes: everything arrives once, in order, through short writes.
         let parts: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
         let mut slices: Vec<IoSlice<'_>> = parts.iter().map(|p| IoSlice::new(p)).collect();
-        stream.write_vectored_all(&mut &mut slices[..]).await.expect("the writer does not fail");
+        stream
+            .write_vectored_all(&mut &mut slices[..])
+            .await
+            .expect("the writer does not fail");
         let (script, pipe) = stream.into_inner();
         assert_eq!(script.written, parts.concat());
         drop(pipe);

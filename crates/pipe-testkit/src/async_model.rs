@@ -6,8 +6,11 @@
 //!
 //! - a flush waits iff the writer is paused (it reached `pause` and has not since seen the
 //!   pipe at `resume` or under) and the pipe is not under the reader's grant;
-//! - the grant is what a waiting read may still need: its maximum frame plus one byte;
-//!   it ends at the reader's next poll;
+//! - the grant is the size the pipe may grow to for what a waiting read may still need: a
+//!   line, its maximum frame and a `\r\n`; an exact read, its maximum frame and one byte; a
+//!   read of whatever is there, one frame and its ending (`max_frame + 2`); it ends at the
+//!   reader's next poll;
+//! - a line's ending (`\n` or `\r\n`) does not count towards the maximum frame;
 //! - bytes come out in order, and once the reader is gone every write fails;
 //! - every chunk is back in the pool when the reader is gone, and at the end.
 
@@ -57,13 +60,33 @@ impl Model {
         self.paused && len >= self.grant
     }
 
-    /// A read that cannot be served now: it waits unless the writer completed.
-    fn waits(&mut self) -> bool {
+    /// A read that cannot be served now: it waits unless the writer completed, granting the
+    /// writer room up to `grant` bytes.
+    fn waits(&mut self, grant: usize) -> bool {
         if self.completed {
             return false;
         }
-        self.grant = self.max_frame.saturating_add(1).max(self.bytes.len() + 1);
+        self.grant = grant;
         true
+    }
+
+    /// Where the next line ends (its `\n`), `Ok(None)` if it may still end within the limit,
+    /// `Err` if it is over the limit: the ending (`\n` or `\r\n`) not counted.
+    fn line_end(&self) -> Result<Option<usize>, ()> {
+        let b = &self.bytes;
+        match b.iter().position(|&c| c == b'\n') {
+            Some(i) => {
+                let body = if i > 0 && b[i - 1] == b'\r' { i - 1 } else { i };
+                if body <= self.max_frame {
+                    Ok(Some(i))
+                } else {
+                    Err(())
+                }
+            }
+            None if b.len() <= self.max_frame => Ok(None),
+            None if b.len() == self.max_frame + 1 && b[self.max_frame] == b'\r' => Ok(None),
+            None => Err(()),
+        }
     }
 
     fn take(&mut self, n: usize) -> Vec<u8> {
@@ -140,28 +163,25 @@ pub fn run(ops: Vec<AsyncOp>, pause: usize, resume: usize, max_frame: usize) -> 
                 let Some(r) = r.as_mut() else { continue };
                 m.grant = 0;
                 let got = poll_once(adapter::read_line(r, true));
-                let newline = m.bytes.iter().position(|&b| b == b'\n');
-                match (newline, got) {
-                    (Some(i), Poll::Ready(Ok(Some(line)))) if i <= m.max_frame => {
+                let line_grant = m.max_frame.saturating_add(2);
+                match (m.line_end(), got) {
+                    (Ok(Some(i)), Poll::Ready(Ok(Some(line)))) => {
                         check_eq!(&line[..], &m.take(i + 1)[..]);
                     }
-                    (_, Poll::Ready(Err(e))) if e.kind() == io::ErrorKind::InvalidData => {
-                        let frame = newline.unwrap_or(m.bytes.len());
-                        check!(frame > m.max_frame);
+                    (Err(()), Poll::Ready(Err(e))) => {
+                        check_eq!(e.kind(), io::ErrorKind::InvalidData);
                     }
-                    (None, Poll::Pending) => {
-                        check!(m.bytes.len() <= m.max_frame && m.waits());
-                    }
-                    (None, Poll::Ready(Ok(None))) => {
+                    (Ok(None), Poll::Pending) => check!(m.waits(line_grant)),
+                    (Ok(None), Poll::Ready(Ok(None))) => {
                         check!(m.completed && m.bytes.is_empty());
                     }
-                    (None, Poll::Ready(Err(e))) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    (Ok(None), Poll::Ready(Err(e))) if e.kind() == io::ErrorKind::UnexpectedEof => {
                         check!(m.completed && !m.bytes.is_empty());
                         m.bytes.clear();
                     }
-                    (newline, got) => {
+                    (end, got) => {
                         return Err(format!(
-                            "read_line: newline at {newline:?}, {} buffered, got {got:?}",
+                            "read_line: line end {end:?}, {} buffered, got {got:?}",
                             m.bytes.len()
                         ));
                     }
@@ -176,7 +196,9 @@ pub fn run(ops: Vec<AsyncOp>, pause: usize, resume: usize, max_frame: usize) -> 
                         check!(m.bytes.len() >= n);
                         check_eq!(&got[..], &m.take(n)[..]);
                     }
-                    Poll::Pending => check!(m.bytes.len() < n && m.waits()),
+                    Poll::Pending => {
+                        check!(m.bytes.len() < n && m.waits(m.max_frame.saturating_add(1)));
+                    }
                     Poll::Ready(Ok(None)) => check!(m.completed && m.bytes.is_empty()),
                     Poll::Ready(Err(e)) => {
                         check_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
@@ -202,7 +224,10 @@ pub fn run(ops: Vec<AsyncOp>, pause: usize, resume: usize, max_frame: usize) -> 
                         check!(k > 0);
                         check_eq!(&got[..], &m.take(k)[..]);
                     }
-                    Poll::Pending => check!(m.bytes.is_empty() && m.waits()),
+                    Poll::Pending => {
+                        let grant = m.max_frame.saturating_add(2).max(m.bytes.len() + 1);
+                        check!(m.bytes.is_empty() && m.waits(grant));
+                    }
                     Poll::Ready(Ok(None)) => check!(m.completed && m.bytes.is_empty()),
                     Poll::Ready(Err(e)) => return Err(e.to_string()),
                 }

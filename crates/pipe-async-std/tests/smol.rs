@@ -1,79 +1,106 @@
-//! The core behaviours on smol's runtime and sockets (`smol::net`, which speak futures-io):
-//! lines, partial at the end, and cancel safety against a timer.
+//! pipe-async-std on smol's runtime and sockets (`smol::net`, which speak futures-io): the
+//! behaviours of `pipe_testkit::stream_cases`, shared with `tests/net.rs` (async-std) and
+//! pipe-tokio. Below, the smol glue the shared tests use; the adapter's socket API (`connect`,
+//! `accept`, `peer_addr`, `into_split`) is for async-std's sockets, so [`smol_sockets`] and
+//! [`SmolStream`] give the same for smol's.
 
+use std::convert::identity as join; // a smol task is a future of its output
+use std::future::Future;
 use std::io;
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
-use futures_util::future::{Either, select};
-use futures_util::{StreamExt, pin_mut};
-use pipe_async_std::{ChunkedStream, PipeOptions, Pool, PoolConfig, ReadError, read_error_of};
-use smol::io::AsyncWriteExt;
+use futures_util::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use pipe_async_std::ChunkedStream;
+use smol::net::unix::{UnixListener, UnixStream};
 use smol::net::{TcpListener, TcpStream};
+use smol::spawn;
 
-async fn pair(pool: &Pool) -> (TcpStream, ChunkedStream<TcpStream>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let client = smol::spawn(async move { TcpStream::connect(addr).await.unwrap() });
-    let (server, _) = listener.accept().await.unwrap();
-    let options = PipeOptions::new().pool(pool.clone());
-    (client.await, ChunkedStream::with_options(server, options))
+/// `f`'s output, or `Err` if `d` passed first (`f` is polled first).
+async fn timeout<T>(d: Duration, f: impl Future<Output = T>) -> Result<T, Instant> {
+    smol::future::or(async { Ok(f.await) }, async {
+        Err(smol::Timer::after(d).await)
+    })
+    .await
 }
 
-#[test]
-fn lines_and_partial_at_the_end_on_smol() {
-    smol::block_on(async {
-        let pool = Pool::new(PoolConfig::default()).unwrap();
-        let (mut client, s) = pair(&pool).await;
-        client.write_all(b"one\r\ntwo\nthr").await.unwrap();
-        drop(client);
-        let got: Vec<io::Result<bytes::Bytes>> = s.lines(false).collect().await;
-        assert_eq!(got.len(), 3);
-        assert_eq!(got[0].as_ref().unwrap(), "one");
-        assert_eq!(got[1].as_ref().unwrap(), "two");
-        let err = got[2].as_ref().unwrap_err();
-        assert!(matches!(read_error_of(err), Some(ReadError::Partial(rest)) if rest == "thr"));
-        drop(got);
-        assert_eq!(pool.stats().outstanding_chunks, 0);
-    });
+fn unix_listener(path: &Path) -> UnixListener {
+    UnixListener::bind(path).unwrap()
 }
 
-#[test]
-fn reads_are_cancel_safe_on_smol() {
-    smol::block_on(async {
-        let pool = Pool::new(PoolConfig::default()).unwrap();
-        let (mut client, mut s) = pair(&pool).await;
-        let sent = pipe_testkit::faults::lines(3, 2000);
-        let data = sent.clone();
-        let writer = smol::spawn(async move {
-            let mut rest = &data[..];
-            let mut k = 0u64;
-            while !rest.is_empty() {
-                k += 1;
-                let n = (1 + (k * 7919 % 300) as usize).min(rest.len());
-                client.write_all(&rest[..n]).await.unwrap();
-                rest = &rest[n..];
-                if k.is_multiple_of(4) {
-                    smol::Timer::after(Duration::from_micros(k * 13 % 2000)).await;
-                }
+/// `ChunkedStream::connect` (with `TCP_NODELAY`), `accept`, `connect_unix` and `accept_unix`
+/// on smol's sockets.
+mod smol_sockets {
+    use std::io;
+    use std::net::SocketAddr;
+    use std::path::Path;
+
+    use pipe_async_std::{ChunkedStream, PipeOptions};
+    use smol::net::unix::{SocketAddr as UnixAddr, UnixListener, UnixStream};
+    use smol::net::{TcpListener, TcpStream};
+
+    pub async fn connect(addr: SocketAddr) -> io::Result<ChunkedStream<TcpStream>> {
+        let socket = TcpStream::connect(addr).await?;
+        socket
+            .set_nodelay(true)
+            .map(|()| ChunkedStream::new(socket))
+    }
+
+    pub async fn connect_unix(path: &Path) -> io::Result<ChunkedStream<UnixStream>> {
+        UnixStream::connect(path).await.map(ChunkedStream::new)
+    }
+
+    type Accepted<S, A> = io::Result<(ChunkedStream<S>, A)>;
+
+    pub async fn accept(l: &TcpListener, o: PipeOptions) -> Accepted<TcpStream, SocketAddr> {
+        let (socket, addr) = l.accept().await?;
+        Ok((ChunkedStream::with_options(socket, o), addr))
+    }
+
+    pub async fn accept_unix(l: &UnixListener, o: PipeOptions) -> Accepted<UnixStream, UnixAddr> {
+        let (socket, addr) = l.accept().await?;
+        Ok((ChunkedStream::with_options(socket, o), addr))
+    }
+}
+
+/// `peer_addr` and `into_split` (which is `split`) on a stream of a smol socket.
+trait SmolStream: Sized {
+    type Socket;
+    type Addr;
+
+    fn peer_addr(&self) -> io::Result<Self::Addr>;
+
+    #[allow(clippy::type_complexity)]
+    fn into_split(
+        self,
+    ) -> (
+        ChunkedStream<ReadHalf<Self::Socket>>,
+        ChunkedStream<WriteHalf<Self::Socket>>,
+    );
+}
+
+macro_rules! smol_stream {
+    ($($socket:ty => $addr:ty),*) => {$(
+        impl SmolStream for ChunkedStream<$socket> {
+            type Socket = $socket;
+            type Addr = $addr;
+
+            fn peer_addr(&self) -> io::Result<$addr> {
+                self.get_ref().peer_addr()
             }
-        });
-        let mut got = Vec::new();
-        let mut cancelled = 0;
-        loop {
-            let read = s.read_line(true);
-            let timer = smol::Timer::after(Duration::from_micros(100));
-            pin_mut!(read, timer);
-            match select(read, timer).await {
-                Either::Left((Ok(Some(line)), _)) => got.extend_from_slice(&line),
-                Either::Left((Ok(None), _)) => break,
-                Either::Left((Err(e), _)) => panic!("{e}"),
-                Either::Right(_) => cancelled += 1,
+
+            fn into_split(self) -> (ChunkedStream<ReadHalf<$socket>>, ChunkedStream<WriteHalf<$socket>>) {
+                self.split()
             }
         }
-        writer.await;
-        assert_eq!(got, sent);
-        assert!(cancelled > 10, "the timer must win often: {cancelled}");
-        drop(s);
-        assert_eq!(pool.stats().outstanding_chunks, 0);
-    });
+    )*};
 }
+
+smol_stream!(TcpStream => std::net::SocketAddr, UnixStream => smol::net::unix::SocketAddr);
+
+pipe_testkit::stream_tests!(
+    sockets: smol_sockets,
+    halves: split,
+    test: (smol::block_on),
+    threaded: (smol::block_on)
+);

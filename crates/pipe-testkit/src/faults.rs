@@ -1,10 +1,12 @@
 //! A transport that misbehaves in every way an async reader or writer must survive: short
 //! reads and writes, `Pending` (with a wake-up), `Interrupted`, `WouldBlock`, and optionally a
-//! reset after a given number of bytes. Runtime-free: the tokio and futures-io test suites wrap
-//! it in their own traits.
+//! reset after a given number of bytes ([`Faulty`]); a scripted one that delivers a fixed number
+//! of bytes a read ([`Script`]). Both are tokio and futures-io readers, and `Faulty` a writer
+//! too (the traits only, no runtime): every adapter's tests wrap them in its `ChunkedStream`.
 
 use std::io::{self, IoSlice};
-use std::task::{Context, Poll};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 /// Delivers `data` (then the end, or a `ConnectionReset` after `fail_at` bytes) and records what
 /// is written, with pseudo-random hiccups from `seed`.
@@ -104,4 +106,121 @@ pub fn lines(seed: u64, count: usize) -> Vec<u8> {
         out.push(b'\n');
     }
     out
+}
+
+/// Delivers `data` `step` bytes a read, `Pending` (with a wake-up) before each piece, then the
+/// end or, with `reset`, a `ConnectionReset`. Read-only.
+#[derive(Debug)]
+pub struct Script {
+    data: Vec<u8>,
+    pos: usize,
+    step: usize,
+    reset: bool,
+    flip: bool,
+}
+
+impl Script {
+    /// A transport that delivers `data` `step` bytes a read, then the end or a reset.
+    pub fn new(data: Vec<u8>, step: usize, reset: bool) -> Self {
+        Script {
+            data,
+            pos: 0,
+            step,
+            reset,
+            flip: false,
+        }
+    }
+
+    /// `Pending` (with a wake-up) every other call; otherwise the next piece, the end or the
+    /// reset.
+    pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.flip = !self.flip;
+        if self.flip {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        if self.pos == self.data.len() && self.reset {
+            return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+        }
+        let n = self.step.min(self.data.len() - self.pos).min(buf.len());
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// The tokio and futures-io `AsyncRead` impls of a transport type with an inherent `poll_read`.
+macro_rules! read_traits {
+    ($t:ty) => {
+        impl tokio::io::AsyncRead for $t {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                let n = ready!(self.get_mut().poll_read(cx, buf.initialize_unfilled()))?;
+                buf.advance(n);
+                Poll::Ready(Ok(()))
+            }
+        }
+
+        impl futures_io::AsyncRead for $t {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                self.get_mut().poll_read(cx, buf)
+            }
+        }
+    };
+}
+
+read_traits!(Faulty);
+read_traits!(Script);
+
+/// The methods tokio's and futures-io's `AsyncWrite` have alike, through the inherent
+/// `poll_write_vectored`; flushing does nothing.
+macro_rules! write_methods {
+    () => {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.get_mut().poll_write_vectored(cx, &[IoSlice::new(buf)])
+        }
+
+        fn poll_write_vectored(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            self.get_mut().poll_write_vectored(cx, bufs)
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    };
+}
+
+impl tokio::io::AsyncWrite for Faulty {
+    write_methods!();
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl futures_io::AsyncWrite for Faulty {
+    write_methods!();
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
 }

@@ -12,6 +12,12 @@
 //!   [`redis_cases`] with [`redis_tests!`]: the checks against a real server, written once and
 //!   run on every runtime.
 //! - [`async_pipe_options`], [`async_pipe`]: in-process pipes on a pool of their own.
+//! - The adapters' integration tests, written once and run on every runtime (tokio, async-std,
+//!   smol): [`stream_cases`] with [`stream_tests!`] (loopback sockets), [`fault_cases`] with
+//!   [`fault_tests!`] (the misbehaving transports), [`contract_cases`] with
+//!   [`contract_tests!`] (the documented contracts). Each adapter's test file defines a few
+//!   runtime-specific names (the glue [`cases`] lists) and invokes the macro; [`cases`] holds
+//!   what they share.
 
 // The checks the models report differences with; defined before the modules that use them.
 /// `Err` with the expression and the values when they differ.
@@ -43,11 +49,15 @@ macro_rules! check {
 }
 
 pub mod async_model;
+pub mod cases;
+pub mod contract_cases;
+pub mod fault_cases;
 pub mod faults;
 pub mod model;
 pub mod redis;
 pub mod redis_cases;
 pub mod resp;
+pub mod stream_cases;
 
 use pipe_core::{PipeOptions, Pool};
 

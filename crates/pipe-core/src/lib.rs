@@ -40,6 +40,7 @@ pub use chunk_pool::{Pool, PoolConfig, PoolStats};
 
 pub mod adapter;
 pub mod async_pipe;
+mod cursor;
 mod error;
 mod io;
 mod lines;
@@ -50,6 +51,7 @@ mod search;
 mod segment;
 
 pub use async_pipe::{AsyncPipeOptions, PipeBuffer};
+pub use cursor::Cursor;
 pub use error::{FindError, ReadError, StreamError, WriteError, read_error_of};
 pub use lines::Lines;
 pub use pipe::{DEFAULT_MAX_FRAME, Pipe, PipeOptions, PipeState, UNLIMITED};

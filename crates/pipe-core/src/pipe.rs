@@ -555,6 +555,12 @@ impl Pipe {
         self.pop_spent();
     }
 
+    /// Whether segment `index` may be sealed and sliced: it is not the last one while a writer
+    /// holds a buffer in it.
+    pub(crate) fn segment_shareable(&self, index: usize) -> bool {
+        index + 1 < self.segments.len() || self.lent.is_none()
+    }
+
     /// Whether the first segment may be sealed and sliced (it is not the one a writer holds).
     pub(crate) fn head_shareable(&self) -> bool {
         self.segments.len() > 1 || self.lent.is_none()

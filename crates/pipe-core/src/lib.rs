@@ -40,6 +40,7 @@ pub use chunk_pool::{Pool, PoolConfig, PoolStats};
 
 pub mod adapter;
 pub mod async_pipe;
+pub mod codec;
 mod cursor;
 mod error;
 mod io;

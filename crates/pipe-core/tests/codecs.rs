@@ -11,6 +11,13 @@ use pipe_core::codec::{
 };
 use pipe_core::{Bytes, Pipe, Pool};
 
+/// What `decode_all` gives: every outcome, the pipe (closed) and its pool.
+type Decoded<D> = (
+    Vec<Result<<D as Decoder>::Item, <D as Decoder>::Error>>,
+    Pipe,
+    Pool,
+);
+
 /// Piece sizes the encoded stream is fed in.
 const PIECES: [usize; 5] = [1, 2, 7, 64, 1 << 20];
 
@@ -20,7 +27,7 @@ fn decode_all<D: Decoder>(
     codec: &mut D,
     data: &[u8],
     piece: usize,
-) -> (Vec<Result<D::Item, D::Error>>, Pipe, Pool) {
+) -> Decoded<D> {
     let (mut pipe, pool) = pipe_with_chunks(64, usize::MAX);
     let mut out = Vec::new();
     for part in data.chunks(piece.max(1)) {

@@ -107,7 +107,7 @@ impl Pipe {
     /// bytes, an end or an error means the reader cannot wait (the in-process writer is paused
     /// by backpressure and the buffered bytes already pass what one frame may need), which is
     /// reported as [`ReadError::LimitExceeded`] rather than waited on forever.
-    fn poll_more(
+    pub(crate) fn poll_more(
         &mut self,
         cx: &mut Context<'_>,
         budget: usize,
@@ -439,6 +439,13 @@ pub trait PollRead {
 pub trait PollWrite {
     /// Lends a vectored-write poll of the transport to `f`.
     fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R;
+
+    /// Flushes the transport (its own buffers, a TLS layer's): its write trait's `poll_flush`.
+    fn poll_flush_transport(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// Closes the transport's write side: its write trait's `poll_shutdown` (tokio) or
+    /// `poll_close` (futures-io).
+    fn poll_close_transport(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 
     /// Polls writing every byte of `bufs`: [`poll_write_vectored_all`].
     fn poll_write_all(

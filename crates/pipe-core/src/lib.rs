@@ -43,6 +43,7 @@ pub mod async_pipe;
 pub mod codec;
 mod cursor;
 mod error;
+pub mod framed;
 mod io;
 mod lines;
 mod memo;

@@ -562,6 +562,11 @@ impl Pipe {
         }
     }
 
+    /// Bytes consumed since the pipe was made (a framed reader tells progress by it).
+    pub(crate) fn consumed_total(&self) -> u64 {
+        self.memo.cursor()
+    }
+
     /// The bookkeeping of every consumption, in one place: `n` bytes (`n <= len`) left the
     /// front (the caller advanced the segments), so `len` and the search memo follow. Every read
     /// goes through it, via [`consume`](Pipe::consume), [`take`](Pipe::take),

@@ -23,11 +23,7 @@ const PIECES: [usize; 5] = [1, 2, 7, 64, 1 << 20];
 
 /// Everything `codec` decodes from `data` fed in `piece`-byte writes, decoding after each
 /// write, then `decode_eof` after the end; the pipe's chunks are 64 bytes, so frames straddle.
-fn decode_all<D: Decoder>(
-    codec: &mut D,
-    data: &[u8],
-    piece: usize,
-) -> Decoded<D> {
+fn decode_all<D: Decoder>(codec: &mut D, data: &[u8], piece: usize) -> Decoded<D> {
     let (mut pipe, pool) = pipe_with_chunks(64, usize::MAX);
     let mut out = Vec::new();
     for part in data.chunks(piece.max(1)) {

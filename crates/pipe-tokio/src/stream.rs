@@ -118,6 +118,14 @@ impl<S: AsyncWrite + Unpin> PollWrite for ChunkedStream<S> {
         let io = &mut self.io;
         f(&mut |cx, bufs| Pin::new(&mut *io).poll_write_vectored(cx, bufs))
     }
+
+    fn poll_flush_transport(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_close_transport(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
 }
 
 /// The read methods. Each returns the future of `pipe_core::adapter`, shared with the other

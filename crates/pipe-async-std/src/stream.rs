@@ -99,7 +99,27 @@ impl<S: AsyncRead + Unpin> PollRead for ChunkedStream<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> PollWrite for ChunkedStream<S> {
+/// A real half-close (`shutdown(Write)`, a FIN) for async-std's sockets, whose `poll_close`
+/// only flushes; `None` for other transports (their `poll_close` is the way).
+fn half_close<S: 'static>(io: &S) -> Option<io::Result<()>> {
+    #[cfg(feature = "async-std")]
+    {
+        let io: &dyn std::any::Any = io;
+        if let Some(tcp) = io.downcast_ref::<async_std::net::TcpStream>() {
+            return Some(tcp.shutdown(std::net::Shutdown::Write));
+        }
+        if let Some(unix) = io.downcast_ref::<async_std::os::unix::net::UnixStream>() {
+            return Some(unix.shutdown(std::net::Shutdown::Write));
+        }
+    }
+    #[cfg(not(feature = "async-std"))]
+    let _ = io;
+    None
+}
+
+/// Writes for the framed sinks; `S: 'static` so that closing can half-close async-std's
+/// sockets as [`ChunkedStream::shutdown`] does.
+impl<S: AsyncWrite + Unpin + 'static> PollWrite for ChunkedStream<S> {
     fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R {
         let io = &mut self.io;
         f(&mut |cx, bufs| Pin::new(&mut *io).poll_write_vectored(cx, bufs))
@@ -110,7 +130,11 @@ impl<S: AsyncWrite + Unpin> PollWrite for ChunkedStream<S> {
     }
 
     fn poll_close_transport(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_close(cx)
+        std::task::ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        match half_close(&self.io) {
+            Some(done) => Poll::Ready(done),
+            None => Pin::new(&mut self.io).poll_close(cx),
+        }
     }
 }
 
@@ -354,11 +378,9 @@ impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub fn write_all<'a>(
-        &'a mut self,
-        data: &'a [u8],
-    ) -> impl Future<Output = io::Result<()>> + 'a {
-        adapter::write_all(self, data)
+    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.write_vectored_all(&mut &mut [IoSlice::new(data)][..])
+            .await
     }
 
     /// Writes every byte of `bufs` with vectored writes (one `writev` where the transport
@@ -384,7 +406,14 @@ impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
         &mut self,
         bufs: &mut &mut [IoSlice<'_>],
     ) -> impl Future<Output = io::Result<()>> {
-        adapter::write_vectored_all(self, bufs)
+        // Straight on the transport, not through `PollWrite` (which asks `S: 'static` for the
+        // half-close of `close`): writes work on borrowed transports too.
+        let io = &mut self.io;
+        std::future::poll_fn(move |cx| {
+            adapter::poll_write_vectored_all(cx, bufs, |cx, b| {
+                Pin::new(&mut *io).poll_write_vectored(cx, b)
+            })
+        })
     }
 
     /// Flushes the transport.
@@ -404,15 +433,8 @@ impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
         S: 'static,
     {
         self.flush().await?;
-        #[cfg(feature = "async-std")]
-        {
-            let io: &dyn std::any::Any = &self.io;
-            if let Some(tcp) = io.downcast_ref::<async_std::net::TcpStream>() {
-                return tcp.shutdown(std::net::Shutdown::Write);
-            }
-            if let Some(unix) = io.downcast_ref::<async_std::os::unix::net::UnixStream>() {
-                return unix.shutdown(std::net::Shutdown::Write);
-            }
+        if let Some(done) = half_close(&self.io) {
+            return done;
         }
         std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_close(cx)).await
     }

@@ -44,6 +44,7 @@ macro_rules! check {
 
 pub mod async_model;
 pub mod faults;
+pub mod framed_cases;
 pub mod model;
 pub mod redis;
 pub mod redis_cases;

@@ -228,6 +228,65 @@ impl Cursor<'_> {
         i64: i64_be, i64_le;
     }
 
+    /// An unsigned big-endian integer of `n` bytes (1 to 8): a length field of any size.
+    /// `InvalidArgument` for other sizes; `NeedMore` if fewer bytes are buffered.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(&[0x01, 0x02, 0x03, 0x04, 0x05])?;
+    /// assert_eq!(pipe.cursor().uint_be(5)?, 0x01_0203_0405);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn uint_be(&mut self, n: usize) -> Result<u64, ReadError> {
+        let bytes = self.uint_bytes(n)?;
+        Ok(bytes[..n].iter().fold(0, |v, &b| (v << 8) | u64::from(b)))
+    }
+
+    /// An unsigned little-endian integer of `n` bytes (1 to 8), as
+    /// [`uint_be`](Cursor::uint_be) reads big-endian ones.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(&[0x01, 0x02])?;
+    /// assert_eq!(pipe.cursor().uint_le(2)?, 0x0201);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn uint_le(&mut self, n: usize) -> Result<u64, ReadError> {
+        let bytes = self.uint_bytes(n)?;
+        Ok(bytes[..n]
+            .iter()
+            .rev()
+            .fold(0, |v, &b| (v << 8) | u64::from(b)))
+    }
+
+    /// The next `n` bytes (1 to 8) copied out, moving past them.
+    fn uint_bytes(&mut self, n: usize) -> Result<[u8; 8], ReadError> {
+        if !(1..=8).contains(&n) {
+            return Err(ReadError::InvalidArgument("an integer of 1 to 8 bytes"));
+        }
+        self.need(n)?;
+        let mut out = [0u8; 8];
+        // The common case: the bytes lie in the current segment.
+        self.settle();
+        let at = self.pos - self.seg_start;
+        if let Some(bytes) = self.pipe.segments[self.seg].data().get(at..at + n) {
+            out[..n].copy_from_slice(bytes);
+            self.pos += n;
+            return Ok(out);
+        }
+        let mut filled = 0;
+        for part in self.rest() {
+            let k = part.len().min(n - filled);
+            out[filled..filled + k].copy_from_slice(&part[..k]);
+            filled += k;
+            if filled == n {
+                break;
+            }
+        }
+        self.pos += n;
+        Ok(out)
+    }
+
     /// A big-endian 3-byte unsigned integer (protocols such as MySQL's and HTTP/2's use them).
     ///
     /// ```

@@ -239,28 +239,28 @@ impl LengthDelimitedCodec {
     pub fn max_frame_length(&self) -> usize {
         self.builder.max_frame_length
     }
+}
 
-    /// The header's length field and the frame's total length in the pipe (header included).
-    fn frame_len(&self, src: &mut Pipe) -> Result<Option<usize>, LengthDelimitedCodecError> {
+impl Decoder for LengthDelimitedCodec {
+    type Item = Bytes;
+    type Error = LengthDelimitedCodecError;
+
+    fn decode(&mut self, src: &mut Pipe) -> Result<Option<Bytes>, LengthDelimitedCodecError> {
         let b = &self.builder;
         let mut cursor = src.cursor();
-        let field = cursor
-            .skip(b.length_field_offset)
-            .and_then(|()| cursor.take(b.length_field_length));
-        let field = match field {
-            Ok(field) => field,
+        // The field is copied out (never a `Bytes`: that would seal the chunk writes go to).
+        let field = cursor.skip(b.length_field_offset).and_then(|()| {
+            if b.big_endian {
+                cursor.uint_be(b.length_field_length)
+            } else {
+                cursor.uint_le(b.length_field_length)
+            }
+        });
+        let value = match field {
+            Ok(value) => value,
             Err(ReadError::NeedMore) => return Ok(None),
             Err(e) => return Err(io::Error::from(e).into()),
         };
-        let mut value: u64 = 0;
-        for i in 0..field.len() {
-            let byte = if b.big_endian {
-                field[i]
-            } else {
-                field[field.len() - 1 - i]
-            };
-            value = (value << 8) | u64::from(byte);
-        }
         let adjusted = i128::from(value) + b.length_adjustment as i128;
         let Ok(body) = u64::try_from(adjusted) else {
             return Err(LengthDelimitedCodecError::BadLength { field: value });
@@ -271,31 +271,30 @@ impl LengthDelimitedCodec {
                 max: b.max_frame_length,
             });
         }
-        let total = b.head_len() + body as usize;
-        if b.skip_len() > total {
+        let head = b.head_len();
+        let total = head + body as usize;
+        let skip = b.skip_len();
+        if skip > total {
             return Err(LengthDelimitedCodecError::BadLength { field: value });
         }
-        Ok(Some(total))
-    }
-}
-
-impl Decoder for LengthDelimitedCodec {
-    type Item = Bytes;
-    type Error = LengthDelimitedCodecError;
-
-    fn decode(&mut self, src: &mut Pipe) -> Result<Option<Bytes>, LengthDelimitedCodecError> {
-        let Some(total) = self.frame_len(src)? else {
-            return Ok(None);
-        };
-        if src.len() < total {
+        if cursor.remaining() < total - head {
             return Ok(None);
         }
-        let mut cursor = src.cursor();
-        let skip = self.builder.skip_len();
-        let frame = cursor
-            .skip(skip)
-            .and_then(|()| cursor.take(total - skip))
-            .map_err(io::Error::from)?;
+        // The cursor is at the end of the header: the frame starts `skip` bytes from the start.
+        let frame = if skip >= head {
+            cursor
+                .skip(skip - head)
+                .and_then(|()| cursor.take(total - skip))
+        } else {
+            let mut cursor = src.cursor();
+            let frame = cursor
+                .skip(skip)
+                .and_then(|()| cursor.take(total - skip))
+                .map_err(io::Error::from)?;
+            cursor.commit();
+            return Ok(Some(frame));
+        };
+        let frame = frame.map_err(io::Error::from)?;
         cursor.commit();
         Ok(Some(frame))
     }

@@ -69,6 +69,16 @@ impl std::error::Error for AnyDelimiterCodecError {
     }
 }
 
+/// The transport's error as it was; a codec error as `InvalidData`, the codec error inside.
+impl From<AnyDelimiterCodecError> for io::Error {
+    fn from(e: AnyDelimiterCodecError) -> io::Error {
+        match e {
+            AnyDelimiterCodecError::Io(e) => e,
+            other => io::Error::new(io::ErrorKind::InvalidData, other),
+        }
+    }
+}
+
 impl From<io::Error> for AnyDelimiterCodecError {
     fn from(e: io::Error) -> Self {
         AnyDelimiterCodecError::Io(e)

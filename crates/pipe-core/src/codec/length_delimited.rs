@@ -127,6 +127,16 @@ impl std::error::Error for LengthDelimitedCodecError {
     }
 }
 
+/// The transport's error as it was; a codec error as `InvalidData`, the codec error inside.
+impl From<LengthDelimitedCodecError> for io::Error {
+    fn from(e: LengthDelimitedCodecError) -> io::Error {
+        match e {
+            LengthDelimitedCodecError::Io(e) => e,
+            other => io::Error::new(io::ErrorKind::InvalidData, other),
+        }
+    }
+}
+
 impl From<io::Error> for LengthDelimitedCodecError {
     fn from(e: io::Error) -> Self {
         LengthDelimitedCodecError::Io(e)

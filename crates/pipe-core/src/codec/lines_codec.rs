@@ -71,6 +71,16 @@ impl std::error::Error for LinesCodecError {
     }
 }
 
+/// The transport's error as it was; a codec error as `InvalidData`, the codec error inside.
+impl From<LinesCodecError> for io::Error {
+    fn from(e: LinesCodecError) -> io::Error {
+        match e {
+            LinesCodecError::Io(e) => e,
+            other => io::Error::new(io::ErrorKind::InvalidData, other),
+        }
+    }
+}
+
 impl From<io::Error> for LinesCodecError {
     fn from(e: io::Error) -> Self {
         LinesCodecError::Io(e)

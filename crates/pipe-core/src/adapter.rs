@@ -584,6 +584,41 @@ pub fn fill_more<T: PollRead + ?Sized>(
     poll_fn(move |cx| stream.poll_fill_more(cx, &mut since))
 }
 
+/// Waits until at least `n` bytes are buffered (Okio's `request`, .NET's `ReadAtLeastAsync`):
+/// `Ok(true)` then, `Ok(false)` if the stream ended with fewer, the stream's error after a
+/// failed one. Bounded like every read: `n` over the maximum frame size is `InvalidData`
+/// (`ReadError::LimitExceeded`) at once. Consumes nothing; cancel safe.
+pub fn fill_at_least<T: PollRead + ?Sized>(
+    stream: &mut T,
+    n: usize,
+) -> impl Future<Output = io::Result<bool>> + '_ {
+    poll_fn(move |cx| {
+        stream.with_parts(|pipe, fill| {
+            if n > pipe.max_frame {
+                return Poll::Ready(Err(ReadError::LimitExceeded {
+                    limit: pipe.max_frame,
+                    buffered: pipe.len,
+                }
+                .into()));
+            }
+            loop {
+                if pipe.len >= n {
+                    return Poll::Ready(Ok(true));
+                }
+                match &pipe.state {
+                    PipeState::Closed => return Poll::Ready(Ok(false)),
+                    PipeState::Failed(e) => return Poll::Ready(Err(e.to_io_error())),
+                    PipeState::Open => {}
+                }
+                // A fill reads up to a chunk, not just what is missing.
+                if let Err(e) = ready!(pipe.poll_more(cx, usize::MAX, &mut &mut *fill)) {
+                    return Poll::Ready(Err(e.into()));
+                }
+            }
+        })
+    })
+}
+
 /// Drops bytes through the next `sep`, reading as needed; how many were dropped. Cancel safe
 /// in that bytes dropped stay dropped and nothing else is lost.
 pub fn discard_until<'a, T: PollRead + ?Sized>(

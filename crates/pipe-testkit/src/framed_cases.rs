@@ -22,6 +22,37 @@ macro_rules! framed_tests {
             LengthDelimitedCodec, LengthDelimitedCodecError, LinesCodec, LinesCodecError,
         };
 
+        /// `fill_at_least(n)` from a peer that sends one byte at a time: true once `n` bytes are
+        /// there (one under, at, and one over the maximum frame), false at the end with fewer,
+        /// nothing consumed.
+        #[test]
+        fn fill_at_least_from_a_one_byte_peer() {
+            $block_on(async {
+                let pool = pool();
+                let (mut peer, mut stream) = raw_pair(&pool).await;
+                stream.pipe_mut().set_max_frame(16);
+                let writer = spawn(async move {
+                    for b in 0..20u8 {
+                        write_raw(&mut peer, &[b]).await;
+                    }
+                    close_raw(peer).await;
+                });
+                assert!(stream.fill_at_least(15).await.unwrap());
+                assert!(stream.fill_at_least(16).await.unwrap());
+                let err = stream.fill_at_least(17).await.unwrap_err();
+                assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+                stream.pipe_mut().set_max_frame(64);
+                assert!(
+                    !stream.fill_at_least(21).await.unwrap(),
+                    "only 20 bytes come"
+                );
+                assert_eq!(stream.buffered(), 20, "nothing consumed");
+                writer.await;
+                drop(stream);
+                assert_eq!(pool.stats().outstanding_chunks, 0);
+            })
+        }
+
         /// Lines from a peer that sends one byte at a time: every line, one error for the line
         /// over the limit (dropped, and the lines after it follow), then the end.
         #[test]

@@ -329,7 +329,7 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
     /// assert!(stream.fill_at_least(5).await?);
     /// let mut cursor = stream.pipe_mut().cursor();
     /// let len = cursor.u16_be()? as usize;
-    /// assert_eq!(cursor.take(len)?, "abc");
+    /// assert_eq!(cursor.bytes(len)?, "abc");
     /// cursor.commit();
     /// assert!(!stream.fill_at_least(1).await?); // the end
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -27,7 +27,7 @@ use crate::pipe::Pipe;
 ///     let mut cursor = pipe.cursor();
 ///     let kind = cursor.u8()?;
 ///     let len = cursor.u16_be()? as usize;
-///     let body = cursor.take(len)?;
+///     let body = cursor.bytes(len)?;
 ///     cursor.commit();
 ///     Ok((kind, body))
 /// }
@@ -330,7 +330,8 @@ impl Cursor<'_> {
     }
 
     /// The next `n` bytes as `Bytes`: a slice of the chunk (no copy) when they lie in one, a
-    /// copy when they straddle chunks. `NeedMore` if fewer are buffered. The bytes stay in the
+    /// copy when they straddle chunks. (Not called `take`: with `bytes::Buf` in scope, that
+    /// name is `Buf::take`, which consumes the cursor.) `NeedMore` if fewer are buffered. The bytes stay in the
     /// pipe until [`commit`](Cursor::commit).
     ///
     /// ```
@@ -338,10 +339,10 @@ impl Cursor<'_> {
     /// pipe.write_all(b"\x03abcd")?;
     /// let mut cursor = pipe.cursor();
     /// let n = cursor.u8()? as usize;
-    /// assert_eq!(cursor.take(n)?, "abc");
+    /// assert_eq!(cursor.bytes(n)?, "abc");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn take(&mut self, n: usize) -> Result<Bytes, ReadError> {
+    pub fn bytes(&mut self, n: usize) -> Result<Bytes, ReadError> {
         self.need(n)?;
         if n == 0 {
             return Ok(Bytes::new());
@@ -401,7 +402,7 @@ impl Cursor<'_> {
     /// ```
     pub fn until(&mut self, sep: &[u8]) -> Result<Bytes, ReadError> {
         let n = self.find_sep(sep)?;
-        let out = self.take(n)?;
+        let out = self.bytes(n)?;
         self.pos += sep.len();
         Ok(out)
     }
@@ -437,7 +438,7 @@ impl Cursor<'_> {
         }
         match found {
             Some((n, byte)) => {
-                let out = self.take(n)?;
+                let out = self.bytes(n)?;
                 self.pos += 1;
                 Ok((out, byte))
             }

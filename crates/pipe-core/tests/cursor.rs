@@ -209,7 +209,7 @@ fn apply(c: &mut Cursor<'_>, m: &mut Model, op: &Op) -> (Got, Got) {
             got(c.i64_be().map(|v| v.to_be_bytes().to_vec())),
             m.bytes(8),
         ),
-        Op::Take(n) => (got(c.take(*n).map(|b| b.to_vec())), m.bytes(*n)),
+        Op::Take(n) => (got(c.bytes(*n).map(|b| b.to_vec())), m.bytes(*n)),
         Op::Skip(n) => (got(c.skip(*n).map(|()| Vec::new())), {
             match m.bytes(*n) {
                 Got::Value(_) => Got::Value(Vec::new()),

@@ -2,7 +2,7 @@
 
 use std::{fmt, io};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 use super::{Decoder, Encoder};
 use crate::error::ReadError;
@@ -249,6 +249,27 @@ impl LengthDelimitedCodec {
     pub fn max_frame_length(&self) -> usize {
         self.builder.max_frame_length
     }
+
+    /// The frame's length in the pipe (header included) for a length field of `value`, or why
+    /// it is refused.
+    fn checked_total(&self, value: u64) -> Result<usize, LengthDelimitedCodecError> {
+        let b = &self.builder;
+        let adjusted = i128::from(value) + b.length_adjustment as i128;
+        let Ok(body) = u64::try_from(adjusted) else {
+            return Err(LengthDelimitedCodecError::BadLength { field: value });
+        };
+        if body > b.max_frame_length as u64 {
+            return Err(LengthDelimitedCodecError::FrameTooBig {
+                length: body,
+                max: b.max_frame_length,
+            });
+        }
+        let total = b.head_len() + body as usize;
+        if b.skip_len() > total {
+            return Err(LengthDelimitedCodecError::BadLength { field: value });
+        }
+        Ok(total)
+    }
 }
 
 impl Decoder for LengthDelimitedCodec {
@@ -257,6 +278,30 @@ impl Decoder for LengthDelimitedCodec {
 
     fn decode(&mut self, src: &mut Pipe) -> Result<Option<Bytes>, LengthDelimitedCodecError> {
         let b = &self.builder;
+        // The common case in one pass: the header lies in the first chunk. (64 B frames: 663
+        // instructions a frame through the cursor alone, 388 with this, tokio-util 406:
+        // `benches/examples/framed_paths.rs` under callgrind.)
+        let head = b.head_len();
+        src.release_spent();
+        if let Some(first) = src.segments.front()
+            && let Some(field) = first.data().get(b.length_field_offset..head)
+        {
+            let value = if b.big_endian {
+                field.iter().fold(0u64, |v, &x| (v << 8) | u64::from(x))
+            } else {
+                field
+                    .iter()
+                    .rev()
+                    .fold(0u64, |v, &x| (v << 8) | u64::from(x))
+            };
+            let total = self.checked_total(value)?;
+            if src.len() < total {
+                return Ok(None);
+            }
+            let mut frame = src.take(total);
+            frame.advance(b.skip_len());
+            return Ok(Some(frame));
+        }
         let mut cursor = src.cursor();
         // The field is copied out (never a `Bytes`: that would seal the chunk writes go to).
         let field = cursor.skip(b.length_field_offset).and_then(|()| {
@@ -271,22 +316,8 @@ impl Decoder for LengthDelimitedCodec {
             Err(ReadError::NeedMore) => return Ok(None),
             Err(e) => return Err(io::Error::from(e).into()),
         };
-        let adjusted = i128::from(value) + b.length_adjustment as i128;
-        let Ok(body) = u64::try_from(adjusted) else {
-            return Err(LengthDelimitedCodecError::BadLength { field: value });
-        };
-        if body > b.max_frame_length as u64 {
-            return Err(LengthDelimitedCodecError::FrameTooBig {
-                length: body,
-                max: b.max_frame_length,
-            });
-        }
-        let head = b.head_len();
-        let total = head + body as usize;
+        let total = self.checked_total(value)?;
         let skip = b.skip_len();
-        if skip > total {
-            return Err(LengthDelimitedCodecError::BadLength { field: value });
-        }
         if cursor.remaining() < total - head {
             return Ok(None);
         }
@@ -294,12 +325,12 @@ impl Decoder for LengthDelimitedCodec {
         let frame = if skip >= head {
             cursor
                 .skip(skip - head)
-                .and_then(|()| cursor.take(total - skip))
+                .and_then(|()| cursor.bytes(total - skip))
         } else {
             let mut cursor = src.cursor();
             let frame = cursor
                 .skip(skip)
-                .and_then(|()| cursor.take(total - skip))
+                .and_then(|()| cursor.bytes(total - skip))
                 .map_err(io::Error::from)?;
             cursor.commit();
             return Ok(Some(frame));

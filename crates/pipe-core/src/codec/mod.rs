@@ -39,7 +39,7 @@ pub use lines_codec::{LinesCodec, LinesCodecError};
 ///
 ///     fn decode(&mut self, src: &mut Pipe) -> Result<Option<Bytes>, std::io::Error> {
 ///         let mut cursor = src.cursor();
-///         let read = cursor.u8().and_then(|n| cursor.take(n as usize));
+///         let read = cursor.u8().and_then(|n| cursor.bytes(n as usize));
 ///         match read {
 ///             Ok(body) => {
 ///                 cursor.commit();

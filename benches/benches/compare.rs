@@ -40,6 +40,12 @@ fn main() {
         progress("stream/64");
         stream_workload(&rt, &mut report, total, rounds);
     }
+    for what in ["framed/lines64", "framed/ld64", "framed/ld4096"] {
+        if args.wants(what) {
+            progress(what);
+            framed_workload(&rt, &mut report, what, total, rounds);
+        }
+    }
     if args.wants("frames/resp") {
         progress("frames/resp");
         resp_workload(&rt, &mut report, total, rounds);
@@ -141,6 +147,56 @@ fn line_workload(
     let workload = format!("lines/{len}");
     for ((name, _), t) in impls.iter().zip(times) {
         report.throughput(&workload, name, kind_of(name), mib_per_s(d.len(), t));
+    }
+}
+
+/// Framed reads from an in-memory reader delivering 16 KiB per read: this library's
+/// `FramedRead` against tokio-util's with the same framing (64 B lines; length-delimited
+/// frames of 64 B and 4 KiB behind a 4-byte big-endian length).
+fn framed_workload(
+    rt: &tokio::runtime::Runtime,
+    report: &mut Report,
+    what: &str,
+    total: usize,
+    rounds: usize,
+) {
+    let data = match what {
+        "framed/lines64" => lines(64, total),
+        "framed/ld64" => peers::length_delimited_frames(64, total),
+        _ => peers::length_delimited_frames(4096, total),
+    };
+    let d = &data[..];
+    let src = || Pieces::new(d, PIECE);
+    let mut impls: Vec<Impl> = if what == "framed/lines64" {
+        vec![
+            (
+                "ChunkedStream FramedRead<LinesCodec>",
+                Box::new(|| rt.block_on(peers::framed_lines_ours(src()))),
+            ),
+            (
+                "FramedRead<LinesCodec>",
+                Box::new(|| rt.block_on(peers::lines_codec(src(), PIECE))),
+            ),
+            (
+                "FramedRead<AnyDelimiterCodec>",
+                Box::new(|| rt.block_on(peers::any_delimiter(src(), PIECE))),
+            ),
+        ]
+    } else {
+        vec![
+            (
+                "ChunkedStream FramedRead<LengthDelimitedCodec>",
+                Box::new(|| rt.block_on(peers::framed_length_delimited_ours(src()))),
+            ),
+            (
+                "FramedRead<LengthDelimitedCodec>",
+                Box::new(|| rt.block_on(peers::length_delimited_peer(src(), PIECE))),
+            ),
+        ]
+    };
+    let times = measure(rounds, &mut impls);
+    for ((name, _), t) in impls.iter().zip(times) {
+        report.throughput(what, name, kind_of(name), mib_per_s(d.len(), t));
     }
 }
 

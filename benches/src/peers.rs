@@ -272,6 +272,58 @@ stream_readers!(
     futures_io::AsyncRead
 );
 
+/// This library's `FramedRead` with its `LinesCodec` over a tokio `ChunkedStream`.
+pub async fn framed_lines_ours<R: tokio::io::AsyncRead + Unpin>(reader: R) -> u64 {
+    let stream = pipe_tokio::ChunkedStream::new(reader);
+    let mut f = pipe_tokio::FramedRead::new(stream, pipe_core::codec::LinesCodec::new());
+    let mut n = 0;
+    while let Some(line) = f.next().await {
+        black_box(line.expect("lines"));
+        n += 1;
+    }
+    n
+}
+
+/// This library's `FramedRead` with its `LengthDelimitedCodec` (4-byte big-endian header).
+pub async fn framed_length_delimited_ours<R: tokio::io::AsyncRead + Unpin>(reader: R) -> u64 {
+    let stream = pipe_tokio::ChunkedStream::new(reader);
+    let codec = pipe_core::codec::LengthDelimitedCodec::new();
+    let mut f = pipe_tokio::FramedRead::new(stream, codec);
+    let mut n = 0;
+    while let Some(frame) = f.next().await {
+        black_box(frame.expect("frames"));
+        n += 1;
+    }
+    n
+}
+
+/// tokio-util's `FramedRead` with its `LengthDelimitedCodec` (4-byte big-endian header).
+pub async fn length_delimited_peer<R: tokio::io::AsyncRead + Unpin>(
+    reader: R,
+    capacity: usize,
+) -> u64 {
+    let codec = tokio_util::codec::LengthDelimitedCodec::new();
+    let mut f = FramedRead::with_capacity(reader, codec, capacity);
+    let mut n = 0;
+    while let Some(frame) = f.next().await {
+        black_box(frame.expect("frames"));
+        n += 1;
+    }
+    n
+}
+
+/// `count` frames of a 4-byte big-endian length and `len` bytes.
+pub fn length_delimited_frames(len: usize, total: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(total + len + 4);
+    let mut i = 0u8;
+    while out.len() < total {
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+        out.extend(std::iter::repeat_n(i, len));
+        i = i.wrapping_add(1);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,3 +60,62 @@ pub type Lines<S> = pipe_core::Lines<ChunkedStream<S>>;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// Codecs for the framed types: lines, any delimiter, length-delimited, bytes (see
+/// `pipe_core::codec`), and the `Decoder`/`Encoder` traits to write your own.
+pub use pipe_core::codec;
+
+/// A `futures_core::Stream` of the frames a decoder takes out of a [`ChunkedStream`] over `S`
+/// (see `pipe_core::framed`): dropping a `next()` loses nothing, and after a fatal error the
+/// stream ends.
+///
+/// ```
+/// # async_std::task::block_on(async {
+/// use futures_util::StreamExt;
+/// use pipe_async_std::{ChunkedStream, FramedRead, codec::LinesCodec};
+///
+/// let io = &b"one\r\ntwo\n"[..]; // any transport: a socket, a TLS stream, bytes
+/// let mut lines = FramedRead::new(ChunkedStream::new(io), LinesCodec::new_with_max_length(1024));
+/// assert_eq!(lines.next().await.unwrap()?, "one");
+/// assert_eq!(lines.next().await.unwrap()?, "two");
+/// assert!(lines.next().await.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+pub type FramedRead<S, D> = pipe_core::framed::FramedRead<ChunkedStream<S>, D>;
+
+/// A `futures_sink::Sink` of messages an encoder writes into pooled chunks, sent to a
+/// [`ChunkedStream`] over `S` with vectored writes (see `pipe_core::framed`).
+///
+/// ```
+/// # async_std::task::block_on(async {
+/// use futures_util::SinkExt;
+/// use pipe_async_std::{Bytes, ChunkedStream, FramedWrite, codec::LengthDelimitedCodec};
+///
+/// let mut sink = FramedWrite::new(ChunkedStream::new(Vec::new()), LengthDelimitedCodec::new());
+/// sink.send(Bytes::from_static(b"hello")).await?;
+/// assert_eq!(sink.get_ref().get_ref(), b"\0\0\0\x05hello");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+pub type FramedWrite<S, E> = pipe_core::framed::FramedWrite<ChunkedStream<S>, E>;
+
+/// Both: a `Stream` of decoded frames and a `Sink` of messages on one [`ChunkedStream`] over
+/// `S` with one codec (see `pipe_core::framed`).
+///
+/// ```
+/// # async_std::task::block_on(async {
+/// use futures_util::{SinkExt, StreamExt};
+/// use pipe_async_std::{ChunkedStream, Framed, codec::LinesCodec};
+///
+/// let (a, b) = async_std::os::unix::net::UnixStream::pair()?;
+/// let mut left = Framed::new(ChunkedStream::new(a), LinesCodec::new());
+/// let mut right = Framed::new(ChunkedStream::new(b), LinesCodec::new());
+/// left.send("ping").await?;
+/// assert_eq!(right.next().await.unwrap()?, "ping");
+/// right.send("pong").await?;
+/// assert_eq!(left.next().await.unwrap()?, "pong");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+pub type Framed<S, C> = pipe_core::framed::Framed<ChunkedStream<S>, C>;

@@ -99,10 +99,42 @@ impl<S: AsyncRead + Unpin> PollRead for ChunkedStream<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> PollWrite for ChunkedStream<S> {
+/// A real half-close (`shutdown(Write)`, a FIN) for async-std's sockets, whose `poll_close`
+/// only flushes; `None` for other transports (their `poll_close` is the way).
+fn half_close<S: 'static>(io: &S) -> Option<io::Result<()>> {
+    #[cfg(feature = "async-std")]
+    {
+        let io: &dyn std::any::Any = io;
+        if let Some(tcp) = io.downcast_ref::<async_std::net::TcpStream>() {
+            return Some(tcp.shutdown(std::net::Shutdown::Write));
+        }
+        if let Some(unix) = io.downcast_ref::<async_std::os::unix::net::UnixStream>() {
+            return Some(unix.shutdown(std::net::Shutdown::Write));
+        }
+    }
+    #[cfg(not(feature = "async-std"))]
+    let _ = io;
+    None
+}
+
+/// Writes for the framed sinks; `S: 'static` so that closing can half-close async-std's
+/// sockets as [`ChunkedStream::shutdown`] does.
+impl<S: AsyncWrite + Unpin + 'static> PollWrite for ChunkedStream<S> {
     fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R {
         let io = &mut self.io;
         f(&mut |cx, bufs| Pin::new(&mut *io).poll_write_vectored(cx, bufs))
+    }
+
+    fn poll_flush_transport(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_close_transport(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        match half_close(&self.io) {
+            Some(done) => Poll::Ready(done),
+            None => Pin::new(&mut self.io).poll_close(cx),
+        }
     }
 }
 
@@ -283,6 +315,30 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
         adapter::fill_more(self)
     }
 
+    /// Waits until at least `n` bytes are buffered, consuming nothing: `Ok(true)` then,
+    /// `Ok(false)` if the stream ended with fewer. Bounded like every read: `n` over the
+    /// maximum frame size is `InvalidData` at once. For parsers that know how much the next
+    /// frame needs (a header's length) and then read it synchronously from
+    /// [`pipe_mut`](ChunkedStream::pipe_mut).
+    ///
+    /// Cancel safe: bytes that arrived stay buffered.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// let mut stream = pipe_async_std::ChunkedStream::new(&b"\x00\x03abc"[..]);
+    /// assert!(stream.fill_at_least(5).await?);
+    /// let mut cursor = stream.pipe_mut().cursor();
+    /// let len = cursor.u16_be()? as usize;
+    /// assert_eq!(cursor.bytes(len)?, "abc");
+    /// cursor.commit();
+    /// assert!(!stream.fill_at_least(1).await?); // the end
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn fill_at_least(&mut self, n: usize) -> impl Future<Output = io::Result<bool>> {
+        adapter::fill_at_least(self, n)
+    }
+
     /// Drops bytes up to and including the next `sep`, reading as needed: the way on after a
     /// frame over the limit. Memory stays bounded: bytes without a separator are dropped as
     /// they arrive. Returns the bytes dropped (at the end of the stream, what was dropped
@@ -346,11 +402,9 @@ impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub fn write_all<'a>(
-        &'a mut self,
-        data: &'a [u8],
-    ) -> impl Future<Output = io::Result<()>> + 'a {
-        adapter::write_all(self, data)
+    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.write_vectored_all(&mut &mut [IoSlice::new(data)][..])
+            .await
     }
 
     /// Writes every byte of `bufs` with vectored writes (one `writev` where the transport
@@ -376,7 +430,14 @@ impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
         &mut self,
         bufs: &mut &mut [IoSlice<'_>],
     ) -> impl Future<Output = io::Result<()>> {
-        adapter::write_vectored_all(self, bufs)
+        // Straight on the transport, not through `PollWrite` (which asks `S: 'static` for the
+        // half-close of `close`): writes work on borrowed transports too.
+        let io = &mut self.io;
+        std::future::poll_fn(move |cx| {
+            adapter::poll_write_vectored_all(cx, bufs, |cx, b| {
+                Pin::new(&mut *io).poll_write_vectored(cx, b)
+            })
+        })
     }
 
     /// Flushes the transport.
@@ -396,15 +457,8 @@ impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
         S: 'static,
     {
         self.flush().await?;
-        #[cfg(feature = "async-std")]
-        {
-            let io: &dyn std::any::Any = &self.io;
-            if let Some(tcp) = io.downcast_ref::<async_std::net::TcpStream>() {
-                return tcp.shutdown(std::net::Shutdown::Write);
-            }
-            if let Some(unix) = io.downcast_ref::<async_std::os::unix::net::UnixStream>() {
-                return unix.shutdown(std::net::Shutdown::Write);
-            }
+        if let Some(done) = half_close(&self.io) {
+            return done;
         }
         std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_close(cx)).await
     }

@@ -107,7 +107,7 @@ impl Pipe {
     /// bytes, an end or an error means the reader cannot wait (the in-process writer is paused
     /// by backpressure and the buffered bytes already pass what one frame may need), which is
     /// reported as [`ReadError::LimitExceeded`] rather than waited on forever.
-    fn poll_more(
+    pub(crate) fn poll_more(
         &mut self,
         cx: &mut Context<'_>,
         budget: usize,
@@ -440,6 +440,13 @@ pub trait PollWrite {
     /// Lends a vectored-write poll of the transport to `f`.
     fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R;
 
+    /// Flushes the transport (its own buffers, a TLS layer's): its write trait's `poll_flush`.
+    fn poll_flush_transport(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// Closes the transport's write side: its write trait's `poll_shutdown` (tokio) or
+    /// `poll_close` (futures-io).
+    fn poll_close_transport(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
     /// Polls writing every byte of `bufs`: [`poll_write_vectored_all`].
     fn poll_write_all(
         &mut self,
@@ -575,6 +582,41 @@ pub fn fill_more<T: PollRead + ?Sized>(
 ) -> impl Future<Output = io::Result<usize>> + '_ {
     let mut since = None;
     poll_fn(move |cx| stream.poll_fill_more(cx, &mut since))
+}
+
+/// Waits until at least `n` bytes are buffered (Okio's `request`, .NET's `ReadAtLeastAsync`):
+/// `Ok(true)` then, `Ok(false)` if the stream ended with fewer, the stream's error after a
+/// failed one. Bounded like every read: `n` over the maximum frame size is `InvalidData`
+/// (`ReadError::LimitExceeded`) at once. Consumes nothing; cancel safe.
+pub fn fill_at_least<T: PollRead + ?Sized>(
+    stream: &mut T,
+    n: usize,
+) -> impl Future<Output = io::Result<bool>> + '_ {
+    poll_fn(move |cx| {
+        stream.with_parts(|pipe, fill| {
+            if n > pipe.max_frame {
+                return Poll::Ready(Err(ReadError::LimitExceeded {
+                    limit: pipe.max_frame,
+                    buffered: pipe.len,
+                }
+                .into()));
+            }
+            loop {
+                if pipe.len >= n {
+                    return Poll::Ready(Ok(true));
+                }
+                match &pipe.state {
+                    PipeState::Closed => return Poll::Ready(Ok(false)),
+                    PipeState::Failed(e) => return Poll::Ready(Err(e.to_io_error())),
+                    PipeState::Open => {}
+                }
+                // A fill reads up to a chunk, not just what is missing.
+                if let Err(e) = ready!(pipe.poll_more(cx, usize::MAX, &mut &mut *fill)) {
+                    return Poll::Ready(Err(e.into()));
+                }
+            }
+        })
+    })
 }
 
 /// Drops bytes through the next `sep`, reading as needed; how many were dropped. Cancel safe

@@ -42,6 +42,9 @@ pub enum ReadError {
     },
     /// The call itself was malformed (an empty separator, `read_at_most(0)`); nothing changed.
     InvalidArgument(&'static str),
+    /// The bytes do not hold what a [`Cursor`](crate::Cursor) read expected (a number without
+    /// digits, one that overflows); says what was wrong. Nothing was consumed.
+    Malformed(&'static str),
 }
 
 impl ReadError {
@@ -72,6 +75,7 @@ impl fmt::Display for ReadError {
                 "frame longer than the limit of {limit} bytes ({buffered} bytes buffered)"
             ),
             ReadError::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
+            ReadError::Malformed(why) => write!(f, "malformed input: {why}"),
         }
     }
 }
@@ -87,7 +91,8 @@ impl std::error::Error for ReadError {
 
 impl From<ReadError> for io::Error {
     /// `NeedMore` becomes `WouldBlock`; `End` and `Partial` become `UnexpectedEof`; a stream
-    /// error keeps its kind; a limit becomes `InvalidData`; a bad argument `InvalidInput`. The
+    /// error keeps its kind; a limit and malformed input become `InvalidData`; a bad argument
+    /// `InvalidInput`. The
     /// `ReadError` itself (with a partial frame's leftover) is the inner error: see
     /// [`read_error_of`].
     fn from(e: ReadError) -> io::Error {
@@ -95,7 +100,7 @@ impl From<ReadError> for io::Error {
             ReadError::NeedMore => io::ErrorKind::WouldBlock,
             ReadError::End | ReadError::Partial(_) => io::ErrorKind::UnexpectedEof,
             ReadError::Stream(s) => s.kind(),
-            ReadError::LimitExceeded { .. } => io::ErrorKind::InvalidData,
+            ReadError::LimitExceeded { .. } | ReadError::Malformed(_) => io::ErrorKind::InvalidData,
             ReadError::InvalidArgument(_) => io::ErrorKind::InvalidInput,
         };
         io::Error::new(kind, e)

@@ -40,7 +40,10 @@ pub use chunk_pool::{Pool, PoolConfig, PoolStats};
 
 pub mod adapter;
 pub mod async_pipe;
+pub mod codec;
+mod cursor;
 mod error;
+pub mod framed;
 mod io;
 mod lines;
 mod memo;
@@ -50,6 +53,7 @@ mod search;
 mod segment;
 
 pub use async_pipe::{AsyncPipeOptions, PipeBuffer};
+pub use cursor::Cursor;
 pub use error::{FindError, ReadError, StreamError, WriteError, read_error_of};
 pub use lines::Lines;
 pub use pipe::{DEFAULT_MAX_FRAME, Pipe, PipeOptions, PipeState, UNLIMITED};

@@ -77,6 +77,11 @@ impl Memo {
         self.find.known_to = self.find.known_to.max(self.cursor + to as u64);
     }
 
+    /// Bytes consumed since the pipe was made.
+    pub(crate) fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
     /// Keeps the fact true after `n` bytes left the front.
     #[inline]
     pub(crate) fn consumed(&mut self, n: usize) {

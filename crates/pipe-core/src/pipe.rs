@@ -465,6 +465,40 @@ impl Pipe {
         Ok(())
     }
 
+    /// Appends `bytes` as a segment of its own, without copying: an encoder's large payload
+    /// goes out from the caller's memory with the headers around it in one vectored write
+    /// ([`io_slices`](Pipe::io_slices)). The next write starts a fresh chunk. Ends any loan made
+    /// by `get_buffer`. Error: [`WriteError::Closed`].
+    ///
+    /// ```
+    /// use pipe_core::{Bytes, Pipe};
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"$5\r\n")?;
+    /// pipe.append_bytes(Bytes::from_static(b"hello"))?;
+    /// pipe.write_all(b"\r\n")?;
+    /// assert_eq!(pipe.chunks().count(), 3); // header, payload, trailer: no copy of the payload
+    /// assert_eq!(pipe.read_exact(11)?, "$5\r\nhello\r\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn append_bytes(&mut self, bytes: Bytes) -> Result<(), WriteError> {
+        if self.is_closed() {
+            return Err(WriteError::Closed);
+        }
+        self.lent = None;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.release_spent();
+        // An empty last segment (a loan abandoned) is given back first.
+        if self.segments.back().is_some_and(|s| s.len() == 0) {
+            self.segments.pop_back();
+        }
+        self.len += bytes.len();
+        self.segments.push_back(Segment::Sealed(bytes));
+        self.notify();
+        Ok(())
+    }
+
     /// Closes the write side cleanly: readers get the rest of the data, then
     /// [`ReadError::End`](crate::ReadError::End) (or `Partial` inside a frame). A buffer lent by
     /// `get_buffer` and not committed is dropped. Error: [`WriteError::Closed`] if already
@@ -528,6 +562,11 @@ impl Pipe {
         }
     }
 
+    /// Bytes consumed since the pipe was made (a framed reader tells progress by it).
+    pub(crate) fn consumed_total(&self) -> u64 {
+        self.memo.cursor()
+    }
+
     /// The bookkeeping of every consumption, in one place: `n` bytes (`n <= len`) left the
     /// front (the caller advanced the segments), so `len` and the search memo follow. Every read
     /// goes through it, via [`consume`](Pipe::consume), [`take`](Pipe::take),
@@ -553,6 +592,12 @@ impl Pipe {
             }
         }
         self.pop_spent();
+    }
+
+    /// Whether segment `index` may be sealed and sliced: it is not the last one while a writer
+    /// holds a buffer in it.
+    pub(crate) fn segment_shareable(&self, index: usize) -> bool {
+        index + 1 < self.segments.len() || self.lent.is_none()
     }
 
     /// Whether the first segment may be sealed and sliced (it is not the one a writer holds).

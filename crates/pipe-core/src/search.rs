@@ -82,7 +82,7 @@ impl Pipe {
     /// The index of the segment holding offset `at` (or the end), and the offset it starts at.
     /// Walks from whichever end is nearer: a resumed scan starts near the end, so a frame
     /// arriving in many pieces costs O(1) per attempt to find its place, not O(chunks).
-    fn segment_at(&self, at: usize) -> (usize, usize) {
+    pub(crate) fn segment_at(&self, at: usize) -> (usize, usize) {
         if at <= self.len / 2 {
             let mut start = 0;
             for (i, seg) in self.segments.iter().enumerate() {

@@ -123,6 +123,18 @@ impl Segment {
         }
     }
 
+    /// Seals the segment and returns `n` unread bytes from offset `at` as a slice of it, without
+    /// consuming them. `at + n <= self.len()`.
+    pub(crate) fn share_range(&mut self, at: usize, n: usize) -> Bytes {
+        self.seal();
+        match self {
+            Segment::Sealed(bytes) => bytes.slice(at..at + n),
+            Segment::Open { chunk, start, .. } => {
+                Bytes::copy_from_slice(&chunk[*start + at..*start + at + n])
+            }
+        }
+    }
+
     /// Seals the segment and takes its first `n` unread bytes as a slice of it (consumed).
     /// `n <= self.len()`.
     #[inline]

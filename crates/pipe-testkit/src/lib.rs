@@ -53,6 +53,7 @@ pub mod cases;
 pub mod contract_cases;
 pub mod fault_cases;
 pub mod faults;
+pub mod framed_cases;
 pub mod model;
 pub mod redis;
 pub mod redis_cases;

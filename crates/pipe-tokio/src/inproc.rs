@@ -526,6 +526,25 @@ impl PipeReader {
         adapter::fill_more(&mut self.0)
     }
 
+    /// Waits until at least `n` bytes are buffered, consuming nothing: `Ok(true)` then,
+    /// `Ok(false)` if the writer completed with fewer. `n` over the maximum frame size is
+    /// `InvalidData` at once. Cancel safe.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (mut writer, mut reader) = pipe_tokio::pipe();
+    /// writer.write_now(b"abcd")?;
+    /// assert!(reader.fill_at_least(4).await?);
+    /// drop(writer);
+    /// assert!(!reader.fill_at_least(5).await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn fill_at_least(&mut self, n: usize) -> impl Future<Output = io::Result<bool>> {
+        adapter::fill_at_least(&mut self.0, n)
+    }
+
     /// Drops bytes up to and including the next `sep`, reading as needed: the way on after a
     /// frame over the limit. Memory stays bounded: bytes without a separator are dropped as
     /// they arrive. Returns the bytes dropped (at the end of the stream, what was dropped

@@ -118,6 +118,14 @@ impl<S: AsyncWrite + Unpin> PollWrite for ChunkedStream<S> {
         let io = &mut self.io;
         f(&mut |cx, bufs| Pin::new(&mut *io).poll_write_vectored(cx, bufs))
     }
+
+    fn poll_flush_transport(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_close_transport(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
 }
 
 /// The read methods. Each returns the future of `pipe_core::adapter`, shared with the other
@@ -303,6 +311,31 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
     /// ```
     pub fn fill_more(&mut self) -> impl Future<Output = io::Result<usize>> {
         adapter::fill_more(self)
+    }
+
+    /// Waits until at least `n` bytes are buffered, consuming nothing: `Ok(true)` then,
+    /// `Ok(false)` if the stream ended with fewer. Bounded like every read: `n` over the
+    /// maximum frame size is `InvalidData` at once. For parsers that know how much the next
+    /// frame needs (a header's length) and then read it synchronously from
+    /// [`pipe_mut`](ChunkedStream::pipe_mut).
+    ///
+    /// Cancel safe: bytes that arrived stay buffered.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let mut stream = pipe_tokio::ChunkedStream::new(&b"\x00\x03abc"[..]);
+    /// assert!(stream.fill_at_least(5).await?);
+    /// let mut cursor = stream.pipe_mut().cursor();
+    /// let len = cursor.u16_be()? as usize;
+    /// assert_eq!(cursor.bytes(len)?, "abc");
+    /// cursor.commit();
+    /// assert!(!stream.fill_at_least(1).await?); // the end
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn fill_at_least(&mut self, n: usize) -> impl Future<Output = io::Result<bool>> {
+        adapter::fill_at_least(self, n)
     }
 
     /// Drops bytes up to and including the next `sep`, reading as needed: the way on after a

@@ -1,0 +1,32 @@
+//! One framed read path over a fixed input, for instruction counts under callgrind:
+//! `valgrind --tool=callgrind target/release/examples/framed_paths FORM` with FORM one of
+//! `ld64-ours`, `ld64-tokio-util`, `lines-ours`, `lines-tokio-util` (4 MiB fed in 16 KiB reads).
+
+use chunkedbuffer_benches::lines;
+use chunkedbuffer_benches::peers;
+use chunkedbuffer_benches::source::Pieces;
+
+fn main() {
+    let form = std::env::args().nth(1).unwrap_or_default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let total = 4 << 20;
+    let ld = peers::length_delimited_frames(64, total);
+    let text = lines(64, total);
+    let piece = 16 * 1024;
+    let n = match form.as_str() {
+        "ld64-ours" => rt.block_on(peers::framed_length_delimited_ours(Pieces::new(&ld, piece))),
+        "ld64-tokio-util" => {
+            rt.block_on(peers::length_delimited_peer(Pieces::new(&ld, piece), piece))
+        }
+        "lines-ours" => rt.block_on(peers::framed_lines_ours(Pieces::new(&text, piece))),
+        "lines-tokio-util" => rt.block_on(peers::any_delimiter(Pieces::new(&text, piece), piece)),
+        "none" => 0,
+        other => {
+            eprintln!("framed_paths: unknown form {other:?}");
+            std::process::exit(2);
+        }
+    };
+    println!("{form}: {n} frames");
+}

@@ -1,0 +1,107 @@
+//! The framed types on async-std and on smol over loopback TCP: `pipe_testkit::framed_cases`,
+//! shared with tokio.
+
+use std::future::Future;
+
+use futures_util::AsyncWriteExt;
+use pipe_async_std::{
+    ChunkedStream, Framed, FramedRead, FramedWrite, PipeOptions, Pool, PoolConfig,
+};
+
+fn pool() -> Pool {
+    Pool::new(PoolConfig::new()).unwrap()
+}
+
+mod on_async_std {
+    use super::*;
+    use async_std::net::{TcpListener, TcpStream};
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        async_std::task::block_on(f)
+    }
+
+    fn spawn<T: Send + 'static>(
+        f: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = T> {
+        async_std::task::spawn(f)
+    }
+
+    async fn sockets() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = async_std::task::spawn(async move { TcpStream::connect(addr).await.unwrap() });
+        let (server, _) = listener.accept().await.unwrap();
+        (client.await, server)
+    }
+
+    fn wrap(io: TcpStream, pool: &Pool) -> ChunkedStream<TcpStream> {
+        ChunkedStream::with_options(io, PipeOptions::new().pool(pool.clone()))
+    }
+
+    async fn pair(pool: &Pool) -> (ChunkedStream<TcpStream>, ChunkedStream<TcpStream>) {
+        let (a, b) = sockets().await;
+        (wrap(a, pool), wrap(b, pool))
+    }
+
+    async fn raw_pair(pool: &Pool) -> (TcpStream, ChunkedStream<TcpStream>) {
+        let (a, b) = sockets().await;
+        (a, wrap(b, pool))
+    }
+
+    async fn write_raw(peer: &mut TcpStream, data: &[u8]) {
+        peer.write_all(data).await.unwrap();
+    }
+
+    async fn close_raw(peer: TcpStream) {
+        peer.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+
+    pipe_testkit::framed_tests!(block_on);
+}
+
+mod on_smol {
+    use super::*;
+    use smol::net::{TcpListener, TcpStream};
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        smol::block_on(f)
+    }
+
+    fn spawn<T: Send + 'static>(
+        f: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = T> {
+        smol::spawn(f)
+    }
+
+    async fn sockets() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = smol::spawn(async move { TcpStream::connect(addr).await.unwrap() });
+        let (server, _) = listener.accept().await.unwrap();
+        (client.await, server)
+    }
+
+    fn wrap(io: TcpStream, pool: &Pool) -> ChunkedStream<TcpStream> {
+        ChunkedStream::with_options(io, PipeOptions::new().pool(pool.clone()))
+    }
+
+    async fn pair(pool: &Pool) -> (ChunkedStream<TcpStream>, ChunkedStream<TcpStream>) {
+        let (a, b) = sockets().await;
+        (wrap(a, pool), wrap(b, pool))
+    }
+
+    async fn raw_pair(pool: &Pool) -> (TcpStream, ChunkedStream<TcpStream>) {
+        let (a, b) = sockets().await;
+        (a, wrap(b, pool))
+    }
+
+    async fn write_raw(peer: &mut TcpStream, data: &[u8]) {
+        peer.write_all(data).await.unwrap();
+    }
+
+    async fn close_raw(mut peer: TcpStream) {
+        peer.close().await.unwrap(); // smol::net::TcpStream half-closes here
+    }
+
+    pipe_testkit::framed_tests!(block_on);
+}

@@ -1,0 +1,128 @@
+//! Codecs: the unit of work for protocol authors, as in tokio-util, Netty and
+//! System.IO.Pipelines. A [`Decoder`] takes frames out of a [`Pipe`]; an [`Encoder`] writes
+//! messages into a pipe used as the write buffer (a large payload may go in as a segment of its
+//! own with [`Pipe::append_bytes`], sent by `writev` without a copy).
+//!
+//! Written on the pipe's reads or a [`Cursor`](crate::Cursor), a decoder either returns a frame
+//! (consuming it) or `Ok(None)` having consumed nothing it cannot find again, so dropping a
+//! framed read between polls loses nothing. One codec a file:
+//! [`LinesCodec`], [`AnyDelimiterCodec`], [`LengthDelimitedCodec`], [`BytesCodec`].
+
+use std::io;
+
+use crate::pipe::Pipe;
+
+mod any_delimiter_codec;
+mod bytes_codec;
+mod length_delimited;
+mod lines_codec;
+
+pub use any_delimiter_codec::{AnyDelimiterCodec, AnyDelimiterCodecError};
+pub use bytes_codec::BytesCodec;
+pub use length_delimited::{
+    LengthDelimitedBuilder, LengthDelimitedCodec, LengthDelimitedCodecError,
+};
+pub use lines_codec::{LinesCodec, LinesCodecError};
+
+/// Takes frames out of a [`Pipe`].
+///
+/// ```
+/// use pipe_core::codec::Decoder;
+/// use pipe_core::{Bytes, Pipe, ReadError};
+///
+/// /// Frames of a 1-byte length and the body.
+/// struct Short;
+///
+/// impl Decoder for Short {
+///     type Item = Bytes;
+///     type Error = std::io::Error;
+///
+///     fn decode(&mut self, src: &mut Pipe) -> Result<Option<Bytes>, std::io::Error> {
+///         let mut cursor = src.cursor();
+///         let read = cursor.u8().and_then(|n| cursor.bytes(n as usize));
+///         match read {
+///             Ok(body) => {
+///                 cursor.commit();
+///                 Ok(Some(body))
+///             }
+///             Err(ReadError::NeedMore) => Ok(None),
+///             Err(e) => Err(e.into()),
+///         }
+///     }
+/// }
+///
+/// let mut pipe = Pipe::new();
+/// pipe.write_all(b"\x02hi\x03yo")?;
+/// assert_eq!(Short.decode(&mut pipe)?.unwrap(), "hi");
+/// assert_eq!(Short.decode(&mut pipe)?, None); // "yo" is one byte short
+/// assert_eq!(pipe.len(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Decoder {
+    /// The frames.
+    type Item;
+    /// Why decoding failed; transport errors arrive as `io::Error`s.
+    type Error: From<io::Error>;
+
+    /// The next frame from the front of `src`, consumed; `Ok(None)` when more bytes are needed
+    /// (nothing of a partial frame consumed, unless the codec keeps state for it).
+    fn decode(&mut self, src: &mut Pipe) -> Result<Option<Self::Item>, Self::Error>;
+
+    /// At the end of the stream (`src` is closed): the last frames. The default decodes, and
+    /// when no frame comes and bytes are left, fails with an `UnexpectedEof` error saying how
+    /// many (they are not consumed).
+    fn decode_eof(&mut self, src: &mut Pipe) -> Result<Option<Self::Item>, Self::Error> {
+        match self.decode(src)? {
+            Some(frame) => Ok(Some(frame)),
+            None if src.is_empty() => Ok(None),
+            None => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{} bytes left at the end of the stream", src.len()),
+            )
+            .into()),
+        }
+    }
+}
+
+/// Writes messages into a [`Pipe`] used as the write buffer.
+///
+/// ```
+/// use pipe_core::codec::Encoder;
+/// use pipe_core::{Bytes, Pipe};
+///
+/// struct Short;
+///
+/// impl Encoder<Bytes> for Short {
+///     type Error = std::io::Error;
+///
+///     fn encode(&mut self, item: Bytes, dst: &mut Pipe) -> Result<(), std::io::Error> {
+///         let len = u8::try_from(item.len())
+///             .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "too long"))?;
+///         dst.write_all(&[len])?;
+///         dst.append_bytes(item)?; // no copy of the payload
+///         Ok(())
+///     }
+/// }
+///
+/// let mut out = Pipe::new();
+/// Short.encode(Bytes::from_static(b"hi"), &mut out)?;
+/// assert_eq!(out.read_exact(3)?, "\x02hi");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Encoder<Item> {
+    /// Why encoding failed; nothing of the message is written then.
+    type Error: From<io::Error>;
+
+    /// Writes `item` at the end of `dst`.
+    fn encode(&mut self, item: Item, dst: &mut Pipe) -> Result<(), Self::Error>;
+}
+
+/// Runs `f` with the pipe's maximum frame size set to `limit`, then puts it back (the search
+/// progress is kept). The codecs keep their own limits this way.
+fn with_limit<R>(pipe: &mut Pipe, limit: usize, f: impl FnOnce(&mut Pipe) -> R) -> R {
+    let saved = pipe.max_frame();
+    pipe.set_max_frame(limit);
+    let out = f(pipe);
+    pipe.set_max_frame(saved);
+    out
+}

@@ -1,0 +1,453 @@
+//! Framed streams and sinks over any adapter's transport: [`FramedRead`] (a
+//! `futures_core::Stream` of decoded frames), [`FramedWrite`] (a `futures_sink::Sink` that
+//! encodes into pooled chunks and flushes with vectored writes) and [`Framed`] (both). Written
+//! once on `pipe_core::adapter`'s traits; each adapter names them for its `ChunkedStream`
+//! (`pipe_tokio::FramedRead<S, D>`, ...).
+//!
+//! - Dropping a `next()` future loses nothing: frames are decoded from the pipe and consumed in
+//!   the poll that returns them.
+//! - After a fatal error the stream ends: a transport error is yielded once, then `None`; a
+//!   decoder error is yielded, and if the decoder then fails again with nothing consumed in
+//!   between (it cannot recover, as a length over the maximum), the stream ends instead of
+//!   repeating it. A decoder that recovers (`LinesCodec` drops a long line) goes on.
+//! - An idle connection holds no pooled chunk: the read side's pipe lends a chunk to the
+//!   transport only for one poll, and the write buffer gives its chunks back as they are sent.
+
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use futures_core::Stream;
+use futures_sink::Sink;
+
+use crate::adapter::{PollRead, PollWrite};
+use crate::codec::{Decoder, Encoder};
+use crate::pipe::{Pipe, PipeOptions, PipeState};
+
+/// The default high-water mark of a write buffer: past it, `poll_ready` flushes first.
+pub const DEFAULT_HIGH_WATER: usize = 128 * 1024;
+
+/// The decoding side's state, shared by [`FramedRead`] and [`Framed`].
+#[derive(Debug, Default)]
+struct ReadState {
+    /// The stream ended (the end, or a fatal error was yielded): every poll is `None`.
+    done: bool,
+    /// The pipe's consumed count when the last decoder error was yielded: an error again with
+    /// nothing consumed since means the decoder cannot recover, and the stream ends.
+    errored_at: Option<u64>,
+}
+
+fn poll_decode<T: PollRead, D: Decoder>(
+    inner: &mut T,
+    decoder: &mut D,
+    state: &mut ReadState,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<D::Item, D::Error>>> {
+    if state.done {
+        return Poll::Ready(None);
+    }
+    let out = inner.with_parts(|pipe, fill| {
+        loop {
+            let failed = match pipe.state() {
+                PipeState::Failed(e) => Some(e.to_io_error()),
+                _ => None,
+            };
+            let clean_end = matches!(pipe.state(), PipeState::Closed);
+            let step = if clean_end {
+                decoder.decode_eof(pipe)
+            } else {
+                decoder.decode(pipe)
+            };
+            match step {
+                Ok(Some(frame)) => {
+                    state.errored_at = None;
+                    return Poll::Ready(Some(Ok(frame)));
+                }
+                Ok(None) if clean_end => return Poll::Ready(None),
+                // The buffered frames are out; the transport's error is next, once.
+                Ok(None) if failed.is_some() => {
+                    return Poll::Ready(failed.map(|e| Err(e.into())));
+                }
+                Ok(None) => {
+                    if let Err(e) = ready!(pipe.poll_more(cx, usize::MAX, &mut &mut *fill)) {
+                        return Poll::Ready(Some(Err(io::Error::from(e).into())));
+                    }
+                }
+                Err(e) => {
+                    let consumed = pipe.consumed_total();
+                    if state.errored_at == Some(consumed) {
+                        return Poll::Ready(None);
+                    }
+                    state.errored_at = Some(consumed);
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+        }
+    });
+    // Ends after the end, a transport error, or a repeated decoder error (`None` above); a
+    // decoder error the decoder may recover from leaves the stream open.
+    match &out {
+        Poll::Ready(None) => state.done = true,
+        Poll::Ready(Some(Err(_))) if state.errored_at.is_none() => state.done = true,
+        _ => {}
+    }
+    out
+}
+
+/// A stream of the frames `D` decodes from a transport `T` (an adapter's `ChunkedStream`).
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// use futures_core::Stream;
+/// use pipe_core::codec::LinesCodec;
+/// use pipe_core::framed::FramedRead;
+///
+/// // Any `PollRead`: here the in-process pipe's reader.
+/// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"one\ntwo\n")?;
+/// drop(writer);
+/// let mut lines = FramedRead::new(reader, LinesCodec::new());
+/// let mut seen = Vec::new();
+/// while let Some(line) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut lines).poll_next(cx)).await {
+///     seen.push(line?);
+/// }
+/// assert_eq!(seen, ["one", "two"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct FramedRead<T, D> {
+    inner: T,
+    decoder: D,
+    state: ReadState,
+}
+
+impl<T, D> FramedRead<T, D> {
+    /// Frames decoded by `decoder` from `inner`.
+    pub fn new(inner: T, decoder: D) -> Self {
+        FramedRead {
+            inner,
+            decoder,
+            state: ReadState::default(),
+        }
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
+
+    /// The transport, mutably (reading from it directly bypasses the decoder).
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// The decoder.
+    pub fn decoder(&self) -> &D {
+        &self.decoder
+    }
+
+    /// The decoder, mutably (to change its settings between frames).
+    pub fn decoder_mut(&mut self) -> &mut D {
+        &mut self.decoder
+    }
+
+    /// The transport (with its buffered bytes) and the decoder.
+    pub fn into_parts(self) -> (T, D) {
+        (self.inner, self.decoder)
+    }
+
+    /// The transport, with whatever it has buffered.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<T: PollRead + Unpin, D: Decoder + Unpin> Stream for FramedRead<T, D> {
+    type Item = Result<D::Item, D::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        poll_decode(&mut this.inner, &mut this.decoder, &mut this.state, cx)
+    }
+}
+
+/// The encoding side's state, shared by [`FramedWrite`] and [`Framed`]: the encoded messages
+/// not yet sent, in pooled chunks (and payloads appended whole).
+#[derive(Debug)]
+struct WriteState {
+    buffer: Pipe,
+    /// Past this many bytes buffered, `poll_ready` flushes first.
+    high_water: usize,
+    /// `poll_close` ran: sending more is an error.
+    closed: bool,
+}
+
+impl WriteState {
+    fn new() -> Self {
+        WriteState {
+            buffer: Pipe::with_options(PipeOptions::new().max_frame(crate::UNLIMITED)),
+            high_water: DEFAULT_HIGH_WATER,
+            closed: false,
+        }
+    }
+
+    /// Writes the whole buffer with vectored writes (up to 64 slices a call).
+    fn poll_write_out<T: PollWrite>(
+        &mut self,
+        inner: &mut T,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        while !self.buffer.is_empty() {
+            let mut slices = [IoSlice::new(&[]); 64];
+            let n = self.buffer.io_slices(&mut slices);
+            let written = ready!(inner.with_writer(|write| write(cx, &slices[..n])))?;
+            if written == 0 {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "the transport accepted no bytes",
+                )));
+            }
+            self.buffer.skip(written);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_ready<T: PollWrite>(
+        &mut self,
+        inner: &mut T,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.closed {
+            return Poll::Ready(Err(closed()));
+        }
+        if self.buffer.len() >= self.high_water {
+            ready!(self.poll_write_out(inner, cx))?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_flush<T: PollWrite>(
+        &mut self,
+        inner: &mut T,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        ready!(self.poll_write_out(inner, cx))?;
+        inner.poll_flush_transport(cx)
+    }
+
+    fn poll_close<T: PollWrite>(
+        &mut self,
+        inner: &mut T,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        ready!(self.poll_flush(inner, cx))?;
+        self.closed = true;
+        inner.poll_close_transport(cx)
+    }
+}
+
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the sink is closed")
+}
+
+/// A sink of messages that `E` encodes into pooled chunks, sent to a transport `T` with
+/// vectored writes. `poll_ready` flushes first once the buffered bytes reach the high-water
+/// mark ([`DEFAULT_HIGH_WATER`], see [`set_high_water`](FramedWrite::set_high_water)); a
+/// payload the encoder appends whole (`LengthDelimitedCodec`'s of 4 KiB and more) is sent from
+/// its own memory, never copied. After `poll_close`, sending is a `BrokenPipe` error.
+#[derive(Debug)]
+pub struct FramedWrite<T, E> {
+    inner: T,
+    encoder: E,
+    state: WriteState,
+}
+
+impl<T, E> FramedWrite<T, E> {
+    /// Messages encoded by `encoder` onto `inner`.
+    pub fn new(inner: T, encoder: E) -> Self {
+        FramedWrite {
+            inner,
+            encoder,
+            state: WriteState::new(),
+        }
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
+
+    /// The transport, mutably (writing to it directly goes before what is buffered).
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// The encoder.
+    pub fn encoder(&self) -> &E {
+        &self.encoder
+    }
+
+    /// The encoder, mutably.
+    pub fn encoder_mut(&mut self) -> &mut E {
+        &mut self.encoder
+    }
+
+    /// Bytes encoded and not yet sent.
+    pub fn buffered(&self) -> usize {
+        self.state.buffer.len()
+    }
+
+    /// Sets the high-water mark: past it, `poll_ready` flushes first.
+    pub fn set_high_water(&mut self, bytes: usize) {
+        self.state.high_water = bytes;
+    }
+
+    /// The transport and the encoder; bytes encoded and not yet sent are dropped (flush
+    /// first).
+    pub fn into_parts(self) -> (T, E) {
+        (self.inner, self.encoder)
+    }
+}
+
+impl<T: PollWrite + Unpin, I, E: Encoder<I> + Unpin> Sink<I> for FramedWrite<T, E> {
+    type Error = E::Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E::Error>> {
+        let this = self.get_mut();
+        this.state
+            .poll_ready(&mut this.inner, cx)
+            .map_err(Into::into)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: I) -> Result<(), E::Error> {
+        let this = self.get_mut();
+        if this.state.closed {
+            return Err(closed().into());
+        }
+        this.encoder.encode(item, &mut this.state.buffer)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E::Error>> {
+        let this = self.get_mut();
+        this.state
+            .poll_flush(&mut this.inner, cx)
+            .map_err(Into::into)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E::Error>> {
+        let this = self.get_mut();
+        this.state
+            .poll_close(&mut this.inner, cx)
+            .map_err(Into::into)
+    }
+}
+
+/// A [`FramedRead`] and a [`FramedWrite`] on one transport with one codec: a `Stream` of
+/// decoded frames and a `Sink` of messages.
+#[derive(Debug)]
+pub struct Framed<T, C> {
+    inner: T,
+    codec: C,
+    read: ReadState,
+    write: WriteState,
+}
+
+impl<T, C> Framed<T, C> {
+    /// Frames and messages of `codec` over `inner`.
+    pub fn new(inner: T, codec: C) -> Self {
+        Framed {
+            inner,
+            codec,
+            read: ReadState::default(),
+            write: WriteState::new(),
+        }
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
+
+    /// The transport, mutably.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// The codec.
+    pub fn codec(&self) -> &C {
+        &self.codec
+    }
+
+    /// The codec, mutably.
+    pub fn codec_mut(&mut self) -> &mut C {
+        &mut self.codec
+    }
+
+    /// Bytes encoded and not yet sent.
+    pub fn write_buffered(&self) -> usize {
+        self.write.buffer.len()
+    }
+
+    /// Sets the write side's high-water mark: past it, `poll_ready` flushes first.
+    pub fn set_high_water(&mut self, bytes: usize) {
+        self.write.high_water = bytes;
+    }
+
+    /// The transport (with the bytes it has read and not decoded) and the codec; bytes
+    /// encoded and not yet sent are dropped (flush first).
+    pub fn into_parts(self) -> (T, C) {
+        (self.inner, self.codec)
+    }
+}
+
+impl<T: PollRead + Unpin, C: Decoder + Unpin> Stream for Framed<T, C> {
+    type Item = Result<C::Item, C::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        poll_decode(&mut this.inner, &mut this.codec, &mut this.read, cx)
+    }
+}
+
+impl<T: PollWrite + Unpin, I, C: Encoder<I> + Unpin> Sink<I> for Framed<T, C> {
+    type Error = C::Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), C::Error>> {
+        let this = self.get_mut();
+        this.write
+            .poll_ready(&mut this.inner, cx)
+            .map_err(Into::into)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: I) -> Result<(), C::Error> {
+        let this = self.get_mut();
+        if this.write.closed {
+            return Err(closed().into());
+        }
+        this.codec.encode(item, &mut this.write.buffer)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), C::Error>> {
+        let this = self.get_mut();
+        this.write
+            .poll_flush(&mut this.inner, cx)
+            .map_err(Into::into)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), C::Error>> {
+        let this = self.get_mut();
+        this.write
+            .poll_close(&mut this.inner, cx)
+            .map_err(Into::into)
+    }
+}

@@ -1,0 +1,58 @@
+//! The framed types on tokio over loopback TCP: `pipe_testkit::framed_cases`, shared with
+//! async-std and smol.
+
+use std::future::Future;
+
+use pipe_tokio::{ChunkedStream, Framed, FramedRead, FramedWrite, PipeOptions, Pool, PoolConfig};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(f)
+}
+
+fn spawn<T: Send + 'static>(
+    f: impl Future<Output = T> + Send + 'static,
+) -> impl Future<Output = T> {
+    let task = tokio::spawn(f);
+    async move { task.await.expect("the task does not panic") }
+}
+
+fn pool() -> Pool {
+    Pool::new(PoolConfig::new()).unwrap()
+}
+
+async fn sockets() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap());
+    let (client, accepted) = tokio::join!(client, listener.accept());
+    (client.unwrap(), accepted.unwrap().0)
+}
+
+fn wrap(io: TcpStream, pool: &Pool) -> ChunkedStream<TcpStream> {
+    ChunkedStream::with_options(io, PipeOptions::new().pool(pool.clone()))
+}
+
+async fn pair(pool: &Pool) -> (ChunkedStream<TcpStream>, ChunkedStream<TcpStream>) {
+    let (a, b) = sockets().await;
+    (wrap(a, pool), wrap(b, pool))
+}
+
+async fn raw_pair(pool: &Pool) -> (TcpStream, ChunkedStream<TcpStream>) {
+    let (a, b) = sockets().await;
+    (a, wrap(b, pool))
+}
+
+async fn write_raw(peer: &mut TcpStream, data: &[u8]) {
+    peer.write_all(data).await.unwrap();
+}
+
+async fn close_raw(mut peer: TcpStream) {
+    peer.shutdown().await.unwrap();
+}
+
+pipe_testkit::framed_tests!(block_on);

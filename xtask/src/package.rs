@@ -27,6 +27,7 @@ pub fn run(root: &Path) -> ExitCode {
 
 fn check(root: &Path) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    forget_stale_unpacks();
     let mut package = Command::new(&cargo);
     package
         .current_dir(root)
@@ -83,6 +84,31 @@ fn check(root: &Path) -> Result<(), String> {
         CRATES.join(", ")
     );
     Ok(())
+}
+
+/// Cargo unpacks the packages of its temporary local registry under
+/// `$CARGO_HOME/registry/src/-<hash>/` and reuses what it finds there for the same version, so
+/// a second run in the same place would verify against the first run's sources. Removes those
+/// unpacked copies of this workspace's crates (local registries only: their directory names
+/// start with `-`).
+fn forget_stale_unpacks() {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")));
+    let Some(src) = home.map(|h| h.join("registry").join("src")) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(&src) else {
+        return;
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with('-') {
+            for name in CRATES {
+                let _ = std::fs::remove_dir_all(entry.path().join(format!("{name}-{version}")));
+            }
+        }
+    }
 }
 
 fn run_cmd(cmd: &mut Command) -> Result<(), String> {

@@ -4,17 +4,13 @@
 use std::future::Future;
 
 use futures_util::AsyncWriteExt;
-use pipe_async_std::{
-    ChunkedStream, Framed, FramedRead, FramedWrite, PipeOptions, Pool, PoolConfig,
-};
+use pipe_async_std::{ChunkedStream, Framed, FramedRead, FramedWrite, PipeOptions, Pool};
 
-fn pool() -> Pool {
-    Pool::new(PoolConfig::new()).unwrap()
-}
+use pipe_testkit::cases::pool;
 
 mod on_async_std {
     use super::*;
-    use async_std::net::{TcpListener, TcpStream};
+    use async_std::net::TcpStream;
 
     fn block_on<F: Future>(f: F) -> F::Output {
         async_std::task::block_on(f)
@@ -26,12 +22,12 @@ mod on_async_std {
         async_std::task::spawn(f)
     }
 
+    /// The test kit's loopback pair, taken over by the runtime.
+    /// The test kit's loopback pair, taken over by the runtime.
     async fn sockets() -> (TcpStream, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let client = async_std::task::spawn(async move { TcpStream::connect(addr).await.unwrap() });
-        let (server, _) = listener.accept().await.unwrap();
-        (client.await, server)
+        let (peer, ours) = pipe_testkit::cases::tcp_pair(false);
+        let take = |s| TcpStream::try_from(s).expect("a smol socket");
+        (take(peer), take(ours))
     }
 
     fn wrap(io: TcpStream, pool: &Pool) -> ChunkedStream<TcpStream> {
@@ -61,7 +57,7 @@ mod on_async_std {
 
 mod on_smol {
     use super::*;
-    use smol::net::{TcpListener, TcpStream};
+    use smol::net::TcpStream;
 
     fn block_on<F: Future>(f: F) -> F::Output {
         smol::block_on(f)
@@ -73,12 +69,11 @@ mod on_smol {
         smol::spawn(f)
     }
 
+    /// The test kit's loopback pair, taken over by the runtime.
     async fn sockets() -> (TcpStream, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let client = smol::spawn(async move { TcpStream::connect(addr).await.unwrap() });
-        let (server, _) = listener.accept().await.unwrap();
-        (client.await, server)
+        let (peer, ours) = pipe_testkit::cases::tcp_pair(false);
+        let take = |s| TcpStream::try_from(s).expect("a smol socket");
+        (take(peer), take(ours))
     }
 
     fn wrap(io: TcpStream, pool: &Pool) -> ChunkedStream<TcpStream> {

@@ -3,9 +3,9 @@
 
 use std::future::Future;
 
-use pipe_tokio::{ChunkedStream, Framed, FramedRead, FramedWrite, PipeOptions, Pool, PoolConfig};
+use pipe_tokio::{ChunkedStream, Framed, FramedRead, FramedWrite, PipeOptions, Pool};
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 fn block_on<F: Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -22,15 +22,13 @@ fn spawn<T: Send + 'static>(
     async move { task.await.expect("the task does not panic") }
 }
 
-fn pool() -> Pool {
-    Pool::new(PoolConfig::new()).unwrap()
-}
+use pipe_testkit::cases::pool;
 
+/// The test kit's loopback pair, taken over by tokio.
 async fn sockets() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap());
-    let (client, accepted) = tokio::join!(client, listener.accept());
-    (client.unwrap(), accepted.unwrap().0)
+    let (peer, ours) = pipe_testkit::cases::tcp_pair(false);
+    let take = |s| TcpStream::from_std(s).expect("a tokio socket");
+    (take(peer), take(ours))
 }
 
 fn wrap(io: TcpStream, pool: &Pool) -> ChunkedStream<TcpStream> {

@@ -23,7 +23,6 @@ mod on_async_std {
     }
 
     /// The test kit's loopback pair, taken over by the runtime.
-    /// The test kit's loopback pair, taken over by the runtime.
     async fn sockets() -> (TcpStream, TcpStream) {
         let (peer, ours) = pipe_testkit::cases::tcp_pair(false);
         let take = TcpStream::from;

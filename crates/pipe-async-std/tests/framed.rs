@@ -6,8 +6,6 @@ use std::future::Future;
 use futures_util::AsyncWriteExt;
 use pipe_async_std::{ChunkedStream, Framed, FramedRead, FramedWrite, PipeOptions, Pool};
 
-use pipe_testkit::cases::pool;
-
 mod on_async_std {
     use super::*;
     use async_std::net::TcpStream;
@@ -27,24 +25,6 @@ mod on_async_std {
         let (peer, ours) = pipe_testkit::cases::tcp_pair(false);
         let take = TcpStream::from;
         (take(peer), take(ours))
-    }
-
-    fn wrap(io: TcpStream, pool: &Pool) -> ChunkedStream<TcpStream> {
-        ChunkedStream::with_options(io, PipeOptions::new().pool(pool.clone()))
-    }
-
-    async fn pair(pool: &Pool) -> (ChunkedStream<TcpStream>, ChunkedStream<TcpStream>) {
-        let (a, b) = sockets().await;
-        (wrap(a, pool), wrap(b, pool))
-    }
-
-    async fn raw_pair(pool: &Pool) -> (TcpStream, ChunkedStream<TcpStream>) {
-        let (a, b) = sockets().await;
-        (a, wrap(b, pool))
-    }
-
-    async fn write_raw(peer: &mut TcpStream, data: &[u8]) {
-        peer.write_all(data).await.unwrap();
     }
 
     async fn close_raw(peer: TcpStream) {
@@ -73,24 +53,6 @@ mod on_smol {
         let (peer, ours) = pipe_testkit::cases::tcp_pair(false);
         let take = |s| TcpStream::try_from(s).expect("a smol socket");
         (take(peer), take(ours))
-    }
-
-    fn wrap(io: TcpStream, pool: &Pool) -> ChunkedStream<TcpStream> {
-        ChunkedStream::with_options(io, PipeOptions::new().pool(pool.clone()))
-    }
-
-    async fn pair(pool: &Pool) -> (ChunkedStream<TcpStream>, ChunkedStream<TcpStream>) {
-        let (a, b) = sockets().await;
-        (wrap(a, pool), wrap(b, pool))
-    }
-
-    async fn raw_pair(pool: &Pool) -> (TcpStream, ChunkedStream<TcpStream>) {
-        let (a, b) = sockets().await;
-        (a, wrap(b, pool))
-    }
-
-    async fn write_raw(peer: &mut TcpStream, data: &[u8]) {
-        peer.write_all(data).await.unwrap();
     }
 
     async fn close_raw(mut peer: TcpStream) {

@@ -1,8 +1,10 @@
 //! The framed types' behaviours, written once for every runtime: each adapter's
-//! `tests/framed.rs` brings its `ChunkedStream`, `Framed`, `FramedRead`, `FramedWrite` into
-//! scope, defines `pool()`, `pair(&pool)` (two connected `ChunkedStream`s on loopback TCP
-//! with that pool), `raw_pair(&pool)` (a raw peer socket and a `ChunkedStream`), `write_raw`,
-//! `close_raw` and `spawn`, and invokes [`framed_tests!`](crate::framed_tests).
+//! `tests/framed.rs` brings its `ChunkedStream`, `Framed`, `FramedRead`, `FramedWrite`,
+//! `PipeOptions`, `Pool`, its runtime's `TcpStream` and its `write_all` extension trait into
+//! scope, defines the runtime's glue (`block_on`, `spawn`, `sockets()`: a connected loopback
+//! pair of its `TcpStream`s, `close_raw(peer)`: half-close a raw socket) and invokes
+//! [`framed_tests!`](crate::framed_tests), which adds the rest (`pair`, `raw_pair`,
+//! `write_raw`) once.
 
 /// A length-delimited payload of `len` bytes, different for each `seed`.
 pub fn payload(len: usize, seed: u8) -> bytes::Bytes {
@@ -18,6 +20,27 @@ pub fn payload(len: usize, seed: u8) -> bytes::Bytes {
 macro_rules! framed_tests {
     ($block_on:path) => {
         use ::futures_util::{SinkExt as _, StreamExt as _};
+        use $crate::cases::pool;
+
+        fn wrap(io: TcpStream, pool: &Pool) -> ChunkedStream<TcpStream> {
+            ChunkedStream::with_options(io, PipeOptions::new().pool(pool.clone()))
+        }
+
+        /// Two connected streams on loopback TCP, with `pool`.
+        async fn pair(pool: &Pool) -> (ChunkedStream<TcpStream>, ChunkedStream<TcpStream>) {
+            let (a, b) = sockets().await;
+            (wrap(a, pool), wrap(b, pool))
+        }
+
+        /// A raw peer socket and a stream with `pool`, connected.
+        async fn raw_pair(pool: &Pool) -> (TcpStream, ChunkedStream<TcpStream>) {
+            let (a, b) = sockets().await;
+            (a, wrap(b, pool))
+        }
+
+        async fn write_raw(peer: &mut TcpStream, data: &[u8]) {
+            peer.write_all(data).await.unwrap();
+        }
         use ::pipe_core::codec::{
             LengthDelimitedCodec, LengthDelimitedCodecError, LinesCodec, LinesCodecError,
         };

@@ -228,11 +228,27 @@ pub async fn closed_mid_reply<S: PollRead + PollWrite>(
 }
 
 /// The test functions, one per case, each on a fresh server over TCP and then the Unix socket:
-/// `redis_tests!(test attribute)`. The including file defines
-/// `server()`, `tcp(&server)` and `unix(&server)` for its runtime.
+/// `redis_tests!(test attribute)`. The including file brings its adapter's `ChunkedStream` and
+/// its runtime's `TcpStream` and `UnixStream` into scope; the macro adds the server and the two
+/// connections once.
 #[macro_export]
 macro_rules! redis_tests {
     ($test:meta) => {
+        use $crate::resp::Client;
+
+        fn server() -> $crate::redis::RedisServer {
+            $crate::redis::RedisServer::start(&[]).unwrap_or_else(|e| panic!("{e}"))
+        }
+
+        async fn tcp(server: &$crate::redis::RedisServer) -> Client<ChunkedStream<TcpStream>> {
+            Client::new(ChunkedStream::connect(server.addr()).await.unwrap())
+        }
+
+        async fn unix(server: &$crate::redis::RedisServer) -> Client<ChunkedStream<UnixStream>> {
+            let stream = ChunkedStream::connect_unix(server.unix_path()).await;
+            Client::new(stream.unwrap())
+        }
+
         $crate::redis_tests!(@each $test, set_get_sizes, binary_values, lrange_100k, errors);
 
         #[$test]

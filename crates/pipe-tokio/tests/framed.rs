@@ -22,31 +22,11 @@ fn spawn<T: Send + 'static>(
     async move { task.await.expect("the task does not panic") }
 }
 
-use pipe_testkit::cases::pool;
-
 /// The test kit's loopback pair, taken over by tokio.
 async fn sockets() -> (TcpStream, TcpStream) {
     let (peer, ours) = pipe_testkit::cases::tcp_pair(false);
     let take = |s| TcpStream::from_std(s).expect("a tokio socket");
     (take(peer), take(ours))
-}
-
-fn wrap(io: TcpStream, pool: &Pool) -> ChunkedStream<TcpStream> {
-    ChunkedStream::with_options(io, PipeOptions::new().pool(pool.clone()))
-}
-
-async fn pair(pool: &Pool) -> (ChunkedStream<TcpStream>, ChunkedStream<TcpStream>) {
-    let (a, b) = sockets().await;
-    (wrap(a, pool), wrap(b, pool))
-}
-
-async fn raw_pair(pool: &Pool) -> (TcpStream, ChunkedStream<TcpStream>) {
-    let (a, b) = sockets().await;
-    (a, wrap(b, pool))
-}
-
-async fn write_raw(peer: &mut TcpStream, data: &[u8]) {
-    peer.write_all(data).await.unwrap();
 }
 
 async fn close_raw(mut peer: TcpStream) {

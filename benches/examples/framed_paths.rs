@@ -1,6 +1,8 @@
 //! One framed read path over a fixed input, for instruction counts under callgrind:
 //! `valgrind --tool=callgrind target/release/examples/framed_paths FORM` with FORM one of
-//! `ld64-ours`, `ld64-tokio-util`, `lines-ours`, `lines-tokio-util` (4 MiB fed in 16 KiB reads).
+//! `ld64-ours`, `ld64-tokio-util`, `ld4096-ours`, `ld4096-tokio-util`, `lines-ours`,
+//! `lines-tokio-util` (`AnyDelimiterCodec`), `lines-lc-tokio-util` (`LinesCodec`): 4 MiB fed in
+//! 16 KiB reads.
 
 use chunkedbuffer_benches::lines;
 use chunkedbuffer_benches::peers;
@@ -13,6 +15,7 @@ fn main() {
         .expect("a runtime");
     let total = 4 << 20;
     let ld = peers::length_delimited_frames(64, total);
+    let ld4096 = peers::length_delimited_frames(4096, total);
     let text = lines(64, total);
     let piece = 16 * 1024;
     let n = match form.as_str() {
@@ -20,6 +23,14 @@ fn main() {
         "ld64-tokio-util" => {
             rt.block_on(peers::length_delimited_peer(Pieces::new(&ld, piece), piece))
         }
+        "ld4096-ours" => rt.block_on(peers::framed_length_delimited_ours(Pieces::new(
+            &ld4096, piece,
+        ))),
+        "ld4096-tokio-util" => rt.block_on(peers::length_delimited_peer(
+            Pieces::new(&ld4096, piece),
+            piece,
+        )),
+        "lines-lc-tokio-util" => rt.block_on(peers::lines_codec(Pieces::new(&text, piece), piece)),
         "lines-ours" => rt.block_on(peers::framed_lines_ours(Pieces::new(&text, piece))),
         "lines-tokio-util" => rt.block_on(peers::any_delimiter(Pieces::new(&text, piece), piece)),
         "none" => 0,

@@ -171,6 +171,11 @@ pub struct Pipe {
     /// Runs after each commit and at close. In a mutex only so that `Pipe` is `Sync` with a hook
     /// that is merely `Send`: it is reached through `&mut self` (`Mutex::get_mut`), never locked.
     on_new_data: Option<Mutex<Hook>>,
+    /// A frame of this many bytes is awaited at the front, as known when `consumed_total` was
+    /// the first number ([`reserve_frame`](Pipe::reserve_frame)); stale once anything is
+    /// consumed. The next write makes room for it in one chunk so it can be taken without a
+    /// copy.
+    pending: Option<(u64, usize)>,
 }
 
 /// The `on_new_data` callback.
@@ -264,6 +269,7 @@ impl Pipe {
             held: Bytes::new(),
             scanned: 0,
             on_new_data: None,
+            pending: None,
         }
     }
 
@@ -367,6 +373,7 @@ impl Pipe {
         }
         self.lent = None;
         self.release_spent();
+        self.make_room_for_pending();
         let (want, take_at_least) = match size_hint {
             0 => (self.sizer.size, (self.sizer.size / 4).max(1)),
             n => (n.max(self.sizer.size), n),
@@ -449,6 +456,7 @@ impl Pipe {
             return Ok(());
         }
         self.release_spent();
+        self.make_room_for_pending();
         self.len += data.len();
         while !data.is_empty() {
             if self.segments.back().is_none_or(|s| s.free() == 0) {
@@ -523,6 +531,71 @@ impl Pipe {
         self.release_spent();
         self.notify();
         Ok(())
+    }
+
+    /// Says that the reader waits for a frame of `n` bytes at the front (a length-prefixed
+    /// body, say), so that the next write ([`get_buffer`](Pipe::get_buffer) or
+    /// [`write_all`](Pipe::write_all)) makes room for all of it in one chunk: the buffered part
+    /// is moved once into a chunk big enough, and the whole frame is then taken as one slice
+    /// instead of being copied together from two chunks. Like `BytesMut::reserve` in a
+    /// tokio-util decoder. [`read_exact`](Pipe::read_exact) and
+    /// [`read_exact_ref`](Pipe::read_exact_ref) say it themselves when they return `NeedMore`,
+    /// as does `LengthDelimitedCodec`; a decoder of its own that learns a length from a header
+    /// calls it. A hint only: it lapses as soon as anything is consumed, and frames larger than
+    /// the pool's largest chunk, or already fitting, need nothing.
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, ReadError};
+    ///
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(&[7u8; 100])?;
+    /// // 100 bytes of a 20,000-byte body are here; the rest will come.
+    /// assert!(matches!(pipe.read_exact(20_000), Err(ReadError::NeedMore))); // reserves itself
+    /// pipe.reserve_frame(20_000); // what a decoder of its own would call
+    /// pipe.write_all(&[7u8; 19_900])?;
+    /// assert_eq!(pipe.chunks().count(), 1); // one chunk: the frame is taken without a copy
+    /// assert_eq!(pipe.read_exact(20_000)?.len(), 20_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve_frame(&mut self, n: usize) {
+        self.pending = Some((self.consumed_total(), n));
+    }
+
+    /// Acts on [`reserve_frame`](Pipe::reserve_frame) before a write: if the awaited frame
+    /// would not fit where the next bytes go, moves the buffered bytes (all part of the frame)
+    /// into one fresh chunk with room for the whole frame.
+    fn make_room_for_pending(&mut self) {
+        let Some((at, n)) = self.pending.take() else {
+            return;
+        };
+        if at != self.consumed_total() || n <= self.len || n > self.pool.max_chunk() {
+            return;
+        }
+        let missing = n - self.len;
+        let fits = match self.segments.len() {
+            0 => false,
+            1 => self.segments[0].free() >= missing,
+            // An empty last segment (a loan abandoned) after the data: the data is in the others.
+            _ => false,
+        };
+        if fits {
+            return;
+        }
+        let size = n.max(self.sizer.size);
+        let mut chunk = self
+            .pool
+            .acquire(size)
+            .expect("sizes up to the pool's largest class always allocate");
+        let mut at = 0;
+        for segment in &self.segments {
+            let data = segment.data();
+            chunk[at..at + data.len()].copy_from_slice(data);
+            at += data.len();
+        }
+        let mut segment = Segment::new(chunk);
+        segment.commit(at);
+        self.segments.clear();
+        self.segments.push_back(segment);
     }
 
     fn push_chunk(&mut self, size: usize) {

@@ -346,6 +346,7 @@ impl Pipe {
             });
         }
         if n > self.len {
+            self.reserve_frame(n);
             return Err(self.short());
         }
         Ok(())

@@ -255,3 +255,67 @@ fn reads_between_get_buffer_and_commit_keep_the_loan() {
     assert_eq!(p.read_at_most(10).unwrap(), "ok");
     finish(p, &pool);
 }
+
+/// A frame `read_exact` waits for lands in one chunk whatever the pieces it arrives in (one
+/// under, at and one over the chunk size, and several chunks long), so it is taken as a slice
+/// of that chunk, not copied together; frames over the pool's largest chunk still arrive whole.
+#[test]
+fn an_awaited_frame_lands_in_one_chunk() {
+    for n in [4095, 4096, 4097, 10_000] {
+        for piece in [1, 1000, 4096] {
+            let (mut p, pool) = pipe_with_chunks(4096, 1 << 20);
+            p.write_all(&[b'h'; 100]).unwrap();
+            assert_eq!(p.read_exact(100).unwrap(), &[b'h'; 100][..]);
+            let frame: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
+            for part in frame.chunks(piece) {
+                assert!(matches!(
+                    p.read_exact(n),
+                    Err(pipe_core::ReadError::NeedMore)
+                ));
+                common::feed(&mut p, part, piece);
+            }
+            assert_eq!(p.chunks().count(), 1, "{n} bytes in {piece}-byte pieces");
+            let got = p.read_exact(n).unwrap();
+            assert_eq!(got, frame);
+            drop(got);
+            finish(p, &pool);
+        }
+    }
+    let (mut p, pool) = pipe_with_chunks(4096, pipe_core::UNLIMITED);
+    let big = vec![7u8; (1 << 20) + 1]; // over the pool's largest chunk
+    for part in big.chunks(64 << 10) {
+        assert!(p.read_exact(big.len()).is_err());
+        common::feed(&mut p, part, 64 << 10);
+    }
+    assert_eq!(p.read_exact(big.len()).unwrap(), big);
+    finish(p, &pool);
+}
+
+/// `reserve_frame` is a hint for the frame at the front as it is now: once anything is
+/// consumed it lapses, and writes go where they would have gone.
+#[test]
+fn a_frame_reservation_lapses_when_bytes_are_consumed() {
+    let (mut p, pool) = pipe_with_chunks(4096, 1 << 20);
+    p.write_all(&[1u8; 3000]).unwrap();
+    p.reserve_frame(5000);
+    assert_eq!(p.skip(10), 10);
+    p.write_all(&[2u8; 3000]).unwrap();
+    assert_eq!(p.chunks().count(), 2, "no move for a lapsed hint");
+    p.reserve_frame(5991);
+    p.write_all(&[3u8; 1]).unwrap();
+    assert_eq!(
+        p.chunks().count(),
+        1,
+        "moved into one chunk with room for the frame"
+    );
+    let mut want = vec![1u8; 2990];
+    want.extend_from_slice(&[2u8; 3000]);
+    want.push(3);
+    assert_eq!(contents(&p), want);
+    // A frame that already fits, or is already here, moves nothing.
+    p.reserve_frame(100);
+    p.write_all(&[4u8; 1]).unwrap();
+    assert_eq!(p.chunks().count(), 1);
+    assert_eq!(p.read_exact(5992).unwrap().len(), 5992);
+    finish(p, &pool);
+}

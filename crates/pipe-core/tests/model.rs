@@ -44,6 +44,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(b, s, e)| Op::FindByte(b, s, e)),
         1 => (sep(), 0..300usize, 0..300usize).prop_map(|(n, s, e)| Op::Find(n, s, e)),
         1 => (0..100usize).prop_map(Op::Skip),
+        1 => prop_oneof![0..300usize, Just(5000)].prop_map(Op::ReserveFrame),
         1 => sep().prop_map(Op::DiscardUntil),
         1 => prop_oneof![Just(UNLIMITED), 0..100usize].prop_map(Op::SetMaxFrame),
         1 => Just(Op::Eof),

@@ -38,6 +38,8 @@ pub enum Op {
     FindByte(u8, usize, usize),
     Find(Vec<u8>, usize, usize),
     Skip(usize),
+    /// `reserve_frame(n)`: a hint, so nothing the reader sees changes.
+    ReserveFrame(usize),
     DiscardUntil(Vec<u8>),
     SetMaxFrame(usize),
     Eof,
@@ -362,6 +364,7 @@ pub fn run(ops: Vec<Op>, pool: &Pool) -> Result<(), String> {
                 };
                 check_eq!(pipe.find(&n, s..e), want);
             }
+            Op::ReserveFrame(n) => pipe.reserve_frame(n),
             Op::Skip(n) => {
                 let n = n.min(model.data.len());
                 model.take(n);

@@ -296,6 +296,7 @@ impl Decoder for LengthDelimitedCodec {
             };
             let total = self.checked_total(value)?;
             if src.len() < total {
+                src.reserve_frame(total);
                 return Ok(None);
             }
             let mut frame = src.take(total);
@@ -319,6 +320,7 @@ impl Decoder for LengthDelimitedCodec {
         let total = self.checked_total(value)?;
         let skip = b.skip_len();
         if cursor.remaining() < total - head {
+            src.reserve_frame(total);
             return Ok(None);
         }
         // The cursor is at the end of the header: the frame starts `skip` bytes from the start.

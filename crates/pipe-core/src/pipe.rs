@@ -342,7 +342,15 @@ impl Pipe {
         self.on_new_data = None;
     }
 
+    #[inline]
     fn notify(&mut self) {
+        if self.on_new_data.is_some() {
+            self.run_hook();
+        }
+    }
+
+    #[cold]
+    fn run_hook(&mut self) {
         if let Some(mut hook) = self.on_new_data.take() {
             (hook.get_mut().unwrap_or_else(PoisonError::into_inner))(self);
             self.on_new_data = Some(hook);
@@ -447,7 +455,43 @@ impl Pipe {
 
     /// Copies `data` in, filling the last chunk and then fresh ones. Ends any loan made by
     /// `get_buffer` (its space may be overwritten). Error: [`WriteError::Closed`].
-    pub fn write_all(&mut self, mut data: &[u8]) -> Result<(), WriteError> {
+    pub fn write_all(&mut self, data: &[u8]) -> Result<(), WriteError> {
+        self.write_two(data, &[])
+    }
+
+    /// `write_all(a)` then `write_all(b)`, in one step when both fit the last chunk (an
+    /// encoder's header and payload).
+    #[inline]
+    pub(crate) fn write_two(&mut self, a: &[u8], b: &[u8]) -> Result<(), WriteError> {
+        // The common case in one step: open, no loan to end, no frame awaited, nothing spent at
+        // the front (so `release_spent` has nothing to do), and the bytes fit the last chunk.
+        // It pays for encoders, which write a header and a small payload per message: 64 B
+        // length-delimited messages, 2,412 instructions a message without it, 2,123 with it
+        // (`framed_paths write64-ours` under callgrind, input set-up included; tokio-util 2,039).
+        let n = a.len() + b.len();
+        if self.lent.is_none()
+            && self.pending.is_none()
+            && self.held.is_empty()
+            && matches!(self.state, PipeState::Open)
+            && self.segments.front().is_some_and(|s| s.len() > 0)
+            && let Some(tail) = self.segments.back_mut()
+            && tail.free() >= n
+        {
+            let free = tail.free_mut();
+            free[..a.len()].copy_from_slice(a);
+            free[a.len()..n].copy_from_slice(b);
+            tail.commit(n);
+            self.len += n;
+            if n > 0 {
+                self.notify();
+            }
+            return Ok(());
+        }
+        self.write_slow(a)?;
+        self.write_slow(b)
+    }
+
+    fn write_slow(&mut self, mut data: &[u8]) -> Result<(), WriteError> {
         if self.is_closed() {
             return Err(WriteError::Closed);
         }

@@ -367,11 +367,11 @@ impl Encoder<Bytes> for LengthDelimitedCodec {
         if !b.big_endian {
             field[..n].reverse();
         }
-        dst.write_all(&field[..n]).map_err(io::Error::from)?;
         if data.len() >= APPEND_FROM {
+            dst.write_all(&field[..n]).map_err(io::Error::from)?;
             dst.append_bytes(data).map_err(io::Error::from)?;
         } else {
-            dst.write_all(&data).map_err(io::Error::from)?;
+            dst.write_two(&field[..n], &data).map_err(io::Error::from)?;
         }
         Ok(())
     }

@@ -46,6 +46,17 @@ fn main() {
             framed_workload(&rt, &mut report, what, total, rounds);
         }
     }
+    if args.wants("framedwrite") {
+        framed_write_workloads(
+            &mut report,
+            if args.quick { 16 << 20 } else { 128 << 20 },
+            rounds,
+        );
+    }
+    if args.wants("echo") {
+        progress("echo/ld64 x64");
+        echo_workload(&mut report, if args.quick { 50 } else { 400 }, rounds);
+    }
     if args.wants("frames/resp") {
         progress("frames/resp");
         resp_workload(&rt, &mut report, total, rounds);
@@ -197,6 +208,138 @@ fn framed_workload(
     let times = measure(rounds, &mut impls);
     for ((name, _), t) in impls.iter().zip(times) {
         report.throughput(what, name, kind_of(name), mib_per_s(d.len(), t));
+    }
+}
+
+/// `FramedWrite` over loopback TCP, 4-byte big-endian length-delimited, with 64 B messages and
+/// with 64 KiB `Bytes` payloads: this library's against tokio-util's, the same `feed` loop. A
+/// receiver thread drains the socket; each sender is timed from its accepted connection until
+/// every byte has been received. Senders are interleaved round by round, median reported.
+fn framed_write_workloads(report: &mut Report, total: usize, rounds: usize) {
+    use chunkedbuffer_benches::framing;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    for (workload, len) in [("framedwrite/64", 64usize), ("framedwrite/64KiB", 64 << 10)] {
+        progress(workload);
+        let msgs = framing::payloads(len, total / (len + 4));
+        let wire: u64 = msgs.iter().map(|m| 4 + m.len() as u64).sum();
+        let on_tokio = |socket: std::net::TcpStream| {
+            socket.set_nonblocking(true).expect("non-blocking");
+            tokio::net::TcpStream::from_std(socket).expect("a tokio socket")
+        };
+        let senders: [(&str, &dyn Fn(std::net::TcpStream) -> u64); 2] = [
+            ("ChunkedStream FramedWrite<LengthDelimitedCodec>", &|s| {
+                rt.block_on(async { framing::send_ours(on_tokio(s), &msgs).await })
+            }),
+            ("FramedWrite<LengthDelimitedCodec>", &|s| {
+                rt.block_on(async { framing::send_peer(on_tokio(s), &msgs).await })
+            }),
+        ];
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback");
+        let addr = listener.local_addr().expect("an address");
+        let mut times = vec![Vec::new(); senders.len()];
+        for round in 0..=rounds {
+            for ((_, send), t) in senders.iter().zip(times.iter_mut()) {
+                let receiver = std::thread::spawn(move || {
+                    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+                    let mut buf = vec![0u8; 256 << 10];
+                    let mut got = 0u64;
+                    loop {
+                        match s.read(&mut buf).expect("receive") {
+                            0 => return got,
+                            n => got += n as u64,
+                        }
+                    }
+                });
+                let (socket, _) = listener.accept().expect("accept");
+                let start = Instant::now();
+                let sent = send(socket);
+                let got = receiver.join().expect("receiver");
+                let elapsed = start.elapsed();
+                assert_eq!((sent, got), (wire, wire));
+                if round > 0 {
+                    t.push(elapsed);
+                }
+            }
+        }
+        for ((name, _), mut t) in senders.iter().zip(times) {
+            t.sort();
+            let median = t[t.len() / 2];
+            report.throughput(
+                workload,
+                name,
+                kind_of(name),
+                mib_per_s(wire as usize, median),
+            );
+        }
+    }
+}
+
+/// A length-delimited echo server over loopback with 64 connections at once (64 B frames, 16
+/// in flight per connection): this library's `Framed` against tokio-util's, the same loop (feed
+/// each frame back, flush when nothing more is buffered). The clients run on a thread of their
+/// own; each server is timed from its first accept until every client has its echoes back.
+fn echo_workload(report: &mut Report, batches: usize, rounds: usize) {
+    use chunkedbuffer_benches::framing;
+    let (conns, depth, len) = (64, 16, 64);
+    let servers: [(&str, bool); 2] = [
+        ("ChunkedStream Framed<LengthDelimitedCodec>", true),
+        ("Framed<LengthDelimitedCodec>", false),
+    ];
+    let mut times = vec![Vec::new(); servers.len()];
+    for round in 0..=rounds {
+        for ((_, ours), t) in servers.iter().zip(times.iter_mut()) {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            let listener = rt
+                .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                .expect("loopback");
+            let addr = listener.local_addr().expect("an address");
+            let clients =
+                std::thread::spawn(move || framing::echo_clients(addr, conns, batches, depth, len));
+            let ours = *ours;
+            let start = Instant::now();
+            rt.block_on(async move {
+                let mut tasks = Vec::with_capacity(conns);
+                for _ in 0..conns {
+                    let (socket, _) = listener.accept().await.expect("accept");
+                    socket.set_nodelay(true).expect("nodelay");
+                    tasks.push(tokio::spawn(async move {
+                        if ours {
+                            framing::echo_ours(socket).await
+                        } else {
+                            framing::echo_peer(socket).await
+                        }
+                    }));
+                }
+                for task in tasks {
+                    task.await.expect("a connection");
+                }
+            });
+            let echoed = clients.join().expect("the clients");
+            let elapsed = start.elapsed();
+            assert_eq!(echoed, (conns * batches * depth) as u64);
+            if round > 0 {
+                t.push(elapsed);
+            }
+        }
+    }
+    let frames = (conns * batches * depth) as f64;
+    for ((name, _), mut t) in servers.iter().zip(times) {
+        t.sort();
+        let median = t[t.len() / 2];
+        report.push(
+            "echo/ld64 x64",
+            name,
+            kind_of(name),
+            frames / median.as_secs_f64() / 1e3,
+            "kframes/s",
+            true,
+        );
     }
 }
 

@@ -7,6 +7,7 @@
 //! median of the rounds. Ratios between rows are what to read: absolute times move with the
 //! machine.
 
+pub mod framing;
 pub mod inproc;
 pub mod peers;
 pub mod redis;

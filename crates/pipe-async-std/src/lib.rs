@@ -118,4 +118,26 @@ pub type FramedWrite<S, E> = pipe_core::framed::FramedWrite<ChunkedStream<S>, E>
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # }).unwrap();
 /// ```
+///
+/// Split into halves two tasks own with `split_with` and the stream's own split
+/// (`into_split` for async-std's sockets, `split` for any stream):
+///
+/// ```
+/// # async_std::task::block_on(async {
+/// use futures_util::{SinkExt, StreamExt};
+/// use async_std::os::unix::net::UnixStream;
+/// use pipe_async_std::{ChunkedStream, Framed, codec::LinesCodec};
+///
+/// let (a, b) = UnixStream::pair()?;
+/// let mut peer = Framed::new(ChunkedStream::new(b), LinesCodec::new());
+/// let framed = Framed::new(ChunkedStream::new(a), LinesCodec::new());
+/// let (mut lines, mut sink) = framed.split_with(ChunkedStream::<UnixStream>::into_split);
+/// let writer = async_std::task::spawn(async move { sink.send("from the write half").await });
+/// assert_eq!(peer.next().await.unwrap()?, "from the write half");
+/// writer.await?;
+/// peer.send("to the read half").await?;
+/// assert_eq!(lines.next().await.unwrap()?, "to the read half");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 pub type Framed<S, C> = pipe_core::framed::Framed<ChunkedStream<S>, C>;

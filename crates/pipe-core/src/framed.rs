@@ -408,6 +408,59 @@ impl<T, C> Framed<T, C> {
     pub fn into_parts(self) -> (T, C) {
         (self.inner, self.codec)
     }
+
+    /// Splits into a [`FramedRead`] and a [`FramedWrite`] that two tasks can own, with
+    /// `split` dividing the transport (an adapter's `into_split` or `split`, which keeps the
+    /// read bytes on the read half). Nothing is lost: the read side keeps its decoder state
+    /// and stream state, the write side the messages encoded and not yet sent and its
+    /// high-water mark; each half gets a clone of the codec.
+    ///
+    /// ```
+    /// # futures_executor_free::run(async {
+    /// use futures_core::Stream;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::Framed;
+    ///
+    /// // Any transport that splits: here two in-process pipes, one each way.
+    /// let (mut to_us, from_peer) = pipe_core::async_pipe::pipe();
+    /// let (to_peer, _peer_reads) = pipe_core::async_pipe::pipe();
+    /// to_us.write_now(b"hello\n")?;
+    /// let framed = Framed::new((from_peer, to_peer), LinesCodec::new());
+    /// let (mut lines, _sink) = framed.split_with(|(r, w)| (r, w));
+    /// let line = std::future::poll_fn(|cx| std::pin::Pin::new(&mut lines).poll_next(cx)).await;
+    /// assert_eq!(line.unwrap()?, "hello");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// # mod futures_executor_free {
+    /// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+    /// #         let mut f = std::pin::pin!(f);
+    /// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #         loop {
+    /// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+    /// #         }
+    /// #     }
+    /// # }
+    /// ```
+    pub fn split_with<R, W>(
+        self,
+        split: impl FnOnce(T) -> (R, W),
+    ) -> (FramedRead<R, C>, FramedWrite<W, C>)
+    where
+        C: Clone,
+    {
+        let (r, w) = split(self.inner);
+        let read = FramedRead {
+            inner: r,
+            decoder: self.codec.clone(),
+            state: self.read,
+        };
+        let write = FramedWrite {
+            inner: w,
+            encoder: self.codec,
+            state: self.write,
+        };
+        (read, write)
+    }
 }
 
 impl<T: PollRead + Unpin, C: Decoder + Unpin> Stream for Framed<T, C> {

@@ -132,4 +132,29 @@ pub type FramedWrite<S, E> = pipe_core::framed::FramedWrite<ChunkedStream<S>, E>
 /// # Ok(())
 /// # }
 /// ```
+///
+/// Split into halves two tasks own with `split_with` and the stream's own split
+/// (`into_split` for TCP and Unix sockets, `split` for any stream):
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use futures_util::{SinkExt, StreamExt};
+/// use pipe_tokio::{ChunkedStream, Framed, codec::LinesCodec};
+/// use tokio::net::TcpStream;
+///
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let client = ChunkedStream::connect(listener.local_addr()?).await?;
+/// let (server, _) = listener.accept().await?;
+/// let mut peer = Framed::new(ChunkedStream::new(server), LinesCodec::new());
+/// let framed = Framed::new(client, LinesCodec::new());
+/// let (mut lines, mut sink) = framed.split_with(ChunkedStream::<TcpStream>::into_split);
+/// let writer = tokio::spawn(async move { sink.send("from the write half").await });
+/// assert_eq!(peer.next().await.unwrap()?, "from the write half");
+/// writer.await??;
+/// peer.send("to the read half").await?;
+/// assert_eq!(lines.next().await.unwrap()?, "to the read half");
+/// # Ok(())
+/// # }
+/// ```
 pub type Framed<S, C> = pipe_core::framed::Framed<ChunkedStream<S>, C>;

@@ -835,6 +835,95 @@ fn targets(report: &Report) -> String {
             false,
         ),
         (
+            "framed 64 B lines vs tokio-util's best (LinesCodec/AnyDelim.)",
+            ratio(
+                value("framed/lines64", "ChunkedStream FramedRead<LinesCodec>"),
+                value("framed/lines64", "FramedRead<LinesCodec>")
+                    .zip(value("framed/lines64", "FramedRead<AnyDelimiterCodec>"))
+                    .map(|(a, b)| a.max(b)),
+            ),
+            1.3,
+            true,
+        ),
+        (
+            "framed length-delimited 64 B vs tokio-util FramedRead",
+            ratio(
+                value(
+                    "framed/ld64",
+                    "ChunkedStream FramedRead<LengthDelimitedCodec>",
+                ),
+                value("framed/ld64", "FramedRead<LengthDelimitedCodec>"),
+            ),
+            1.2,
+            true,
+        ),
+        (
+            "framed length-delimited 4 KiB vs tokio-util FramedRead",
+            ratio(
+                value(
+                    "framed/ld4096",
+                    "ChunkedStream FramedRead<LengthDelimitedCodec>",
+                ),
+                value("framed/ld4096", "FramedRead<LengthDelimitedCodec>"),
+            ),
+            1.2,
+            true,
+        ),
+        (
+            "FramedWrite 64 B messages, loopback, vs tokio-util",
+            ratio(
+                value(
+                    "framedwrite/64",
+                    "ChunkedStream FramedWrite<LengthDelimitedCodec>",
+                ),
+                value("framedwrite/64", "FramedWrite<LengthDelimitedCodec>"),
+            ),
+            1.2,
+            true,
+        ),
+        (
+            "FramedWrite 64 KiB payloads, loopback, vs tokio-util",
+            ratio(
+                value(
+                    "framedwrite/64KiB",
+                    "ChunkedStream FramedWrite<LengthDelimitedCodec>",
+                ),
+                value("framedwrite/64KiB", "FramedWrite<LengthDelimitedCodec>"),
+            ),
+            1.2,
+            true,
+        ),
+        (
+            "FramedWrite 64 KiB payloads: copies of each byte",
+            value(
+                "copies/framedwrite 64KiB",
+                "ChunkedStream FramedWrite<LengthDelimitedCodec>",
+            ),
+            0.0,
+            false,
+        ),
+        (
+            "length-delimited echo, 64 connections, vs tokio-util Framed",
+            ratio(
+                value(
+                    "echo/ld64 x64",
+                    "ChunkedStream Framed<LengthDelimitedCodec>",
+                ),
+                value("echo/ld64 x64", "Framed<LengthDelimitedCodec>"),
+            ),
+            1.1,
+            true,
+        ),
+        (
+            "allocations per decoded 64 B frame (1 per 16 KiB chunk)",
+            value(
+                "allocs/framed ld64",
+                "ChunkedStream FramedRead<LengthDelimitedCodec>",
+            ),
+            0.01,
+            false,
+        ),
+        (
             "pooled bytes per idle connection",
             value("idle/buffer", "ChunkedStream::read_line"),
             0.0,
@@ -857,7 +946,7 @@ fn targets(report: &Report) -> String {
                 )
             }
         };
-        out.push_str(&format!("  {what:<58} {shown:>8}  {verdict}\n"));
+        out.push_str(&format!("  {what:<62} {shown:>8}  {verdict}\n"));
     }
     out
 }
@@ -875,6 +964,8 @@ fn merge_memory_rows(report: &mut Report, text: &str) {
         };
         let unit: &'static str = match unit {
             "allocs/MiB" => "allocs/MiB",
+            "allocs/frame" => "allocs/frame",
+            "copies/byte" => "copies/byte",
             "B/conn" => "B/conn",
             _ => "",
         };

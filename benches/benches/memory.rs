@@ -61,6 +61,8 @@ fn main() {
     let mut rows = Vec::new();
     progress("allocs/lines64");
     allocation_rows(&rt, &mut rows);
+    progress("allocs/framed");
+    framed_rows(&rt, &mut rows);
     let conns = if args.quick { 500 } else { 4000 };
     progress(&format!("idle connections ({conns})"));
     idle_rows(&rt, &mut rows, conns);
@@ -72,7 +74,7 @@ fn main() {
             r.workload, r.name, r.kind, r.value, r.unit
         ));
         eprintln!(
-            "  {:<16} {:<36} {:>10.1} {}",
+            "  {:<16} {:<36} {:>10.3} {}",
             r.workload, r.name, r.value, r.unit
         );
     }
@@ -152,6 +154,89 @@ fn allocation_rows(rt: &tokio::runtime::Runtime, rows: &mut Vec<Row>) {
             kind,
             value,
             unit: "allocs/MiB",
+        });
+    }
+}
+
+/// Heap allocations per decoded frame in steady state (the difference between runs over 8 MiB
+/// and 4 MiB, as above), this library's `FramedRead` against tokio-util's with the same codec;
+/// and how many times each payload byte of a 64 KiB message is copied on its way to the
+/// transport through each `FramedWrite` (measured: a transport that checks where the bytes it
+/// is handed lie).
+fn framed_rows(rt: &tokio::runtime::Runtime, rows: &mut Vec<Row>) {
+    use chunkedbuffer_benches::framing;
+    let per_frame = |make: &dyn Fn(usize) -> Vec<u8>, frame: usize, f: &mut dyn FnMut(&[u8])| {
+        let (small, large) = (make(4 << 20), make(8 << 20));
+        f(&small); // warm: pools and caches filled
+        let a = allocations();
+        f(&small);
+        let b = allocations();
+        f(&large);
+        let c = allocations();
+        let frames = (large.len() - small.len()) as f64 / frame as f64;
+        ((c - b) as f64 - (b - a) as f64).max(0.0) / frames
+    };
+    let ld = |total| peers::length_delimited_frames(64, total);
+    let text = |total| lines(64, total);
+    let measured: Vec<(&'static str, &'static str, &'static str, f64)> = vec![
+        (
+            "allocs/framed ld64",
+            "ChunkedStream FramedRead<LengthDelimitedCodec>",
+            "ours",
+            per_frame(&ld, 68, &mut |d| {
+                rt.block_on(peers::framed_length_delimited_ours(Pieces::new(d, PIECE)));
+            }),
+        ),
+        (
+            "allocs/framed ld64",
+            "FramedRead<LengthDelimitedCodec>",
+            "peer",
+            per_frame(&ld, 68, &mut |d| {
+                rt.block_on(peers::length_delimited_peer(Pieces::new(d, PIECE), PIECE));
+            }),
+        ),
+        (
+            "allocs/framed lines64",
+            "ChunkedStream FramedRead<LinesCodec>",
+            "ours",
+            per_frame(&text, 64, &mut |d| {
+                rt.block_on(peers::framed_lines_ours(Pieces::new(d, PIECE)));
+            }),
+        ),
+        (
+            "allocs/framed lines64",
+            "FramedRead<LinesCodec>",
+            "peer",
+            per_frame(&text, 64, &mut |d| {
+                rt.block_on(peers::lines_codec(Pieces::new(d, PIECE), PIECE));
+            }),
+        ),
+    ];
+    for (workload, name, kind, value) in measured {
+        rows.push(Row {
+            workload,
+            name,
+            kind,
+            value,
+            unit: "allocs/frame",
+        });
+    }
+    let msgs = framing::payloads(64 << 10, 64);
+    let (ours, peer) = framing::payload_copies(rt, &msgs);
+    for (name, kind, value) in [
+        (
+            "ChunkedStream FramedWrite<LengthDelimitedCodec>",
+            "ours",
+            ours,
+        ),
+        ("FramedWrite<LengthDelimitedCodec>", "peer", peer),
+    ] {
+        rows.push(Row {
+            workload: "copies/framedwrite 64KiB",
+            name,
+            kind,
+            value,
+            unit: "copies/byte",
         });
     }
 }

@@ -1,8 +1,9 @@
 //! The main job: a RESP-speaking key-value server and its clients on loopback, in one process.
 //!
 //! Clients pipeline commands (`*N\r\n` arrays of `$len\r\n<bytes>\r\n` bulk strings) with one
-//! vectored write per batch; the server parses them with `read_line` and `read_exact` out of
-//! pooled chunks and answers each; the clients parse the replies the same way. At the end it
+//! vectored write per batch; the server decodes them with a codec on `Framed` (a cursor over
+//! the pooled chunks: a command is consumed whole or not at all) and answers each, a batch's
+//! replies in one write; the clients parse the replies with `read_line` and `read_exact`. At the end it
 //! prints throughput, the pooled memory in use at the peak and after, and some of what it parsed.
 //!
 //! Run: `cargo run --release --example demo`
@@ -14,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use pipe_tokio::{ChunkedStream, PipeOptions, Pool, PoolConfig};
+use futures_util::{SinkExt, StreamExt};
+use pipe_tokio::codec::{Decoder, Encoder};
+use pipe_tokio::{ChunkedStream, Cursor, Framed, Pipe, PipeOptions, Pool, PoolConfig, ReadError};
 use tokio::net::{TcpListener, TcpStream};
 
 const CLIENTS: usize = 8;
@@ -23,27 +26,132 @@ const BATCH: usize = 100;
 
 type Store = Arc<Mutex<HashMap<Bytes, Bytes>>>;
 
-/// Reads one RESP array of bulk strings; `Ok(None)` at a clean end between commands.
-async fn read_command(conn: &mut ChunkedStream<TcpStream>) -> io::Result<Option<Vec<Bytes>>> {
-    let Some(header) = conn.read_line(false).await? else {
-        return Ok(None);
-    };
-    let count = number(&header, b'*')?;
-    let mut items = Vec::with_capacity(count);
-    for _ in 0..count {
-        let len = number(&conn.read_line(false).await?.ok_or_else(eof)?, b'$')?;
-        let body = conn.read_exact(len + 2).await?.ok_or_else(eof)?;
-        items.push(body.slice(..len));
+/// The server's side of RESP: commands (arrays of bulk strings) decoded on a cursor over the
+/// buffered bytes, each consumed whole or not at all, so the decoder keeps no state and a
+/// dropped `next()` loses nothing; replies encoded into the connection's pooled write buffer.
+struct Resp;
+
+/// A reply to one command.
+enum Reply {
+    Ok,
+    Bulk(Bytes),
+    Nil,
+    Int(i64),
+    Error(&'static str),
+}
+
+impl Decoder for Resp {
+    type Item = Vec<Bytes>;
+    type Error = io::Error;
+
+    fn decode(&mut self, src: &mut Pipe) -> io::Result<Option<Vec<Bytes>>> {
+        let mut c = src.cursor();
+        match command(&mut c) {
+            Ok(args) => {
+                c.commit();
+                Ok(Some(args))
+            }
+            Err(ReadError::NeedMore) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
-    Ok(Some(items))
+}
+
+/// `*<n>\r\n` then n times `$<len>\r\n<len bytes>\r\n`; each argument a slice of its chunk
+/// when it lies in one.
+fn command(c: &mut Cursor<'_>) -> Result<Vec<Bytes>, ReadError> {
+    let count = number(c, b"*")?;
+    let mut args = Vec::with_capacity(count);
+    for _ in 0..count {
+        let len = number(c, b"$")?;
+        args.push(c.bytes(len)?);
+        end_of_line(c)?;
+    }
+    Ok(args)
+}
+
+/// A type marker, a decimal number and `\r\n`.
+fn number(c: &mut Cursor<'_>, marker: &[u8]) -> Result<usize, ReadError> {
+    if !c.skip_if(marker)? {
+        return Err(ReadError::Malformed("unexpected type marker"));
+    }
+    let n = c.decimal()?;
+    end_of_line(c)?;
+    usize::try_from(n).map_err(|_| ReadError::Malformed("length out of range"))
+}
+
+fn end_of_line(c: &mut Cursor<'_>) -> Result<(), ReadError> {
+    match c.skip_if(b"\r\n")? {
+        true => Ok(()),
+        false => Err(ReadError::Malformed("expected \\r\\n")),
+    }
+}
+
+impl Encoder<Reply> for Resp {
+    type Error = io::Error;
+
+    fn encode(&mut self, reply: Reply, dst: &mut Pipe) -> io::Result<()> {
+        match reply {
+            Reply::Ok => dst.write_all(b"+OK\r\n")?,
+            Reply::Nil => dst.write_all(b"$-1\r\n")?,
+            Reply::Int(n) => dst.write_all(format!(":{n}\r\n").as_bytes())?,
+            Reply::Error(e) => dst.write_all(format!("-ERR {e}\r\n").as_bytes())?,
+            Reply::Bulk(v) => {
+                dst.write_all(format!("${}\r\n", v.len()).as_bytes())?;
+                if v.len() >= 4096 {
+                    dst.append_bytes(v)?; // sent from the store's memory, not copied
+                } else {
+                    dst.write_all(&v)?; // small: a copy costs less than a segment
+                }
+                dst.write_all(b"\r\n")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn eof() -> io::Error {
     io::ErrorKind::UnexpectedEof.into()
 }
 
-/// The number after a one-byte type marker (`*3`, `$12`, `:7`).
-fn number(line: &[u8], marker: u8) -> io::Result<usize> {
+/// The command's reply.
+fn execute(cmd: &[Bytes], store: &Store) -> Reply {
+    let mut store = store.lock().expect("no panics while locked");
+    match (cmd[0].as_ref(), &cmd[1..]) {
+        (b"SET", [key, value]) => {
+            // Frames are slices of pooled chunks: copy what the store keeps (the README's
+            // advice), so each chunk goes back as soon as it is parsed.
+            store.insert(Bytes::copy_from_slice(key), Bytes::copy_from_slice(value));
+            Reply::Ok
+        }
+        (b"GET", [key]) => store.get(key).cloned().map_or(Reply::Nil, Reply::Bulk),
+        (b"DEL", [key]) => Reply::Int(store.remove(key).is_some() as i64),
+        _ => Reply::Error("unknown command"),
+    }
+}
+
+/// Serves one connection until the client closes it: a reply for each command, the replies to
+/// a pipelined batch sent at once (when no more commands are buffered).
+async fn serve(conn: ChunkedStream<TcpStream>, store: Store) -> io::Result<u64> {
+    let mut framed = Framed::new(conn, Resp);
+    let mut served = 0;
+    while let Some(cmd) = framed.next().await {
+        let cmd = cmd?;
+        if cmd.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "empty command"));
+        }
+        framed.feed(execute(&cmd, &store)).await?;
+        served += 1;
+        if framed.get_ref().buffered() == 0 {
+            framed.flush().await?;
+        }
+    }
+    framed.close().await?;
+    Ok(served)
+}
+
+/// The number after a one-byte type marker of a reply line (`$12`, `:7`).
+fn reply_number(line: &[u8], marker: u8) -> io::Result<usize> {
     match line.split_first() {
         Some((&m, digits)) if m == marker => std::str::from_utf8(digits)
             .ok()
@@ -54,42 +162,6 @@ fn number(line: &[u8], marker: u8) -> io::Result<usize> {
             "unexpected type",
         )),
     }
-}
-
-/// Serves one connection until the client closes it.
-async fn serve(mut conn: ChunkedStream<TcpStream>, store: Store) -> io::Result<u64> {
-    let mut replies: Vec<u8> = Vec::new();
-    let mut served = 0;
-    while let Some(cmd) = read_command(&mut conn).await? {
-        let reply = {
-            let mut store = store.lock().expect("no panics while locked");
-            match (cmd[0].as_ref(), &cmd[1..]) {
-                (b"SET", [key, value]) => {
-                    // Frames are slices of pooled chunks: copy what the store keeps (the
-                    // README's advice), so each chunk goes back as soon as it is parsed.
-                    store.insert(Bytes::copy_from_slice(key), Bytes::copy_from_slice(value));
-                    b"+OK\r\n".to_vec()
-                }
-                (b"GET", [key]) => match store.get(key) {
-                    Some(v) => [format!("${}\r\n", v.len()).as_bytes(), v, b"\r\n"].concat(),
-                    None => b"$-1\r\n".to_vec(),
-                },
-                (b"DEL", [key]) => {
-                    format!(":{}\r\n", store.remove(key).is_some() as u8).into_bytes()
-                }
-                _ => b"-ERR unknown command\r\n".to_vec(),
-            }
-        };
-        replies.extend_from_slice(&reply);
-        served += 1;
-        // Answer a pipelined batch at once, when nothing more is buffered.
-        if conn.buffered() == 0 {
-            conn.write_all(&replies).await?;
-            replies.clear();
-        }
-    }
-    conn.write_all(&replies).await?;
-    Ok(served)
 }
 
 /// One client: batches of pipelined commands, each batch one vectored write, then its replies.
@@ -122,7 +194,7 @@ async fn client(id: usize, addr: std::net::SocketAddr) -> io::Result<(u64, Vec<S
             let line = conn.read_line(false).await?.ok_or_else(eof)?;
             let text = match line.first() {
                 Some(b'$') if &line[..] != b"$-1" => {
-                    let len = number(&line, b'$')?;
+                    let len = reply_number(&line, b'$')?;
                     let body = conn.read_exact(len + 2).await?.ok_or_else(eof)?;
                     format!("{:?}", String::from_utf8_lossy(&body[..len]))
                 }
@@ -149,6 +221,7 @@ async fn main() -> io::Result<()> {
         let mut conns = Vec::new();
         for _ in 0..CLIENTS {
             let (conn, _) = ChunkedStream::accept(&listener, options.clone()).await?;
+            conn.get_ref().set_nodelay(true)?; // replies go out as soon as they are written
             conns.push(tokio::spawn(serve(conn, store.clone())));
         }
         let mut served = 0;

@@ -57,7 +57,7 @@ mod stream;
 pub use inproc::{PipeReader, PipeWriter, pipe, pipe_with};
 // Everything a user of this crate names, so that it needs no direct `pipe-core` dependency.
 pub use pipe_core::{
-    AsyncPipeOptions, Bytes, DEFAULT_MAX_FRAME, Discarded, FindError, Pipe, PipeBuffer,
+    AsyncPipeOptions, Bytes, Cursor, DEFAULT_MAX_FRAME, Discarded, FindError, Pipe, PipeBuffer,
     PipeOptions, PipeState, Pool, PoolConfig, PoolStats, ReadError, StreamError, UNLIMITED,
     WriteError, read_error_of,
 };

@@ -18,7 +18,11 @@ fn main() -> std::io::Result<()> {
         .build()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&addr).await?;
-        println!("resp_server ({}) listening on {}", reader.name(), listener.local_addr()?);
+        println!(
+            "resp_server ({}) listening on {}",
+            reader.name(),
+            listener.local_addr()?
+        );
         run(listener, reader).await
     })
 }

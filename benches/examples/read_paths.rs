@@ -17,6 +17,44 @@ fn main() {
         "lines-owned" => pipe_lines(&lines(64, total), 16 * 1024, PipeForm::Owned),
         "frames-lent" => pipe_frames(&bulk_frames(total).0, 16 * 1024, PipeForm::Lent),
         "frames-owned" => pipe_frames(&bulk_frames(total).0, 16 * 1024, PipeForm::Owned),
+        // A fill that finds nothing, 100,000 times: a chunk lent and given back.
+        "fill-empty" => {
+            let mut pipe = chunkedbuffer_benches::peers::pipe(1 << 16);
+            for _ in 0..100_000 {
+                std::hint::black_box(pipe.get_buffer(0).expect("open").len());
+                pipe.buffer_written(0).expect("lent");
+            }
+            100_000
+        }
+        // A fill that brings 100 bytes, read at once, 100,000 times (a request a poll).
+        "fill-read" => {
+            let mut pipe = chunkedbuffer_benches::peers::pipe(1 << 16);
+            for _ in 0..100_000 {
+                pipe.get_buffer(0).expect("open")[..100].fill(b'x');
+                pipe.buffer_written(100).expect("lent");
+                std::hint::black_box(pipe.read_exact_ref(100).expect("there").len());
+            }
+            100_000
+        }
+        // A stream whose transport alternates "nothing yet" and a 100-byte request, 100,000
+        // requests: `fill_more` and a lent read each (a server with one request in flight).
+        "stream-requests" => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async {
+                let mut s = pipe_tokio::ChunkedStream::new(Alternating {
+                    left: 100_000,
+                    ready: false,
+                });
+                let mut n = 0;
+                while s.fill_more().await.expect("in memory") > 0 {
+                    std::hint::black_box(s.pipe_mut().read_exact_ref(100).expect("whole").len());
+                    n += 1;
+                }
+                n
+            })
+        }
         // The inputs alone, to subtract.
         "lines-none" => std::hint::black_box(lines(64, total)).len() as u64,
         "frames-none" => std::hint::black_box(bulk_frames(total).0).len() as u64,
@@ -26,4 +64,31 @@ fn main() {
         }
     };
     println!("{form}: {n} frames");
+}
+
+/// A transport that is not ready on every other poll (and wakes its task), then has 100 bytes.
+struct Alternating {
+    left: u64,
+    ready: bool,
+}
+
+impl tokio::io::AsyncRead for Alternating {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.left == 0 {
+            return std::task::Poll::Ready(Ok(()));
+        }
+        let ready = self.ready;
+        self.ready = !ready;
+        if !ready {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        self.left -= 1;
+        buf.put_slice(&[b'x'; 100]);
+        std::task::Poll::Ready(Ok(()))
+    }
 }

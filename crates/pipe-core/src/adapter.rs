@@ -136,6 +136,7 @@ impl Pipe {
         budget: usize,
         mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
     ) -> Poll<()> {
+        self.fed_by_transport();
         loop {
             let buf = match self.get_buffer(0) {
                 Ok(buf) => buf,
@@ -163,7 +164,10 @@ impl Pipe {
                 .expect("the loan was just made and `arrived <= room`");
             match fill {
                 Fill::Retry => continue,
-                Fill::NotReady => return Poll::Pending,
+                Fill::NotReady => {
+                    self.release_spare();
+                    return Poll::Pending;
+                }
                 Fill::Got(0) => {
                     let _ = self.eof();
                 }

@@ -319,3 +319,87 @@ fn a_frame_reservation_lapses_when_bytes_are_consumed() {
     assert_eq!(p.read_exact(5992).unwrap().len(), 5992);
     finish(p, &pool);
 }
+
+/// A transport for the adapter kit: each poll takes the next step of a script (`None`: not
+/// ready yet; `Some(bytes)`: those bytes; the script's end: the end of the stream).
+struct Scripted {
+    pipe: pipe_core::Pipe,
+    script: std::collections::VecDeque<Option<Vec<u8>>>,
+}
+
+impl pipe_core::adapter::PollRead for Scripted {
+    fn with_parts<R>(
+        &mut self,
+        f: impl FnOnce(&mut pipe_core::Pipe, &mut pipe_core::adapter::FillFn<'_>) -> R,
+    ) -> R {
+        let script = &mut self.script;
+        f(
+            &mut self.pipe,
+            &mut pipe_core::adapter::from_transport(|_cx, buf| match script.pop_front() {
+                Some(None) => std::task::Poll::Pending,
+                Some(Some(data)) => {
+                    buf[..data.len()].copy_from_slice(&data);
+                    std::task::Poll::Ready(Ok(data.len()))
+                }
+                None => std::task::Poll::Ready(Ok(0)),
+            }),
+        )
+    }
+}
+
+/// Polls `fut` until it is ready (the scripted transport needs no wake-ups).
+fn run<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+/// A stream that keeps receiving requests reuses the chunk the last request emptied (one pool
+/// acquisition per request, not two), and one that finds nothing gives it back: an idle
+/// stream holds no chunk.
+#[test]
+fn a_busy_stream_reuses_its_chunk_and_an_idle_one_holds_none() {
+    let pool = common::tiny_pool();
+    let requests = 50;
+    let mut script = std::collections::VecDeque::new();
+    for i in 0..requests {
+        script.push_back(None);
+        script.push_back(Some(vec![i as u8; 100]));
+    }
+    let mut s = Scripted {
+        pipe: pipe_core::Pipe::with_options(pipe_core::PipeOptions::new().pool(pool.clone())),
+        script,
+    };
+    for i in 0..requests {
+        assert_eq!(run(pipe_core::adapter::fill_more(&mut s)).unwrap(), 100);
+        assert_eq!(s.pipe.read_exact_ref(100).unwrap(), &[i as u8; 100][..]);
+        // Consumed: kept for the next fill, not yet given back.
+        assert_eq!(pool.stats().outstanding_chunks, 1, "request {i}");
+    }
+    let stats = pool.stats();
+    // One a request, and one for the very first wait (without the spare: two a request).
+    assert_eq!(stats.acquired, requests as u64 + 1, "{stats:?}");
+    // The end: everything goes back.
+    assert_eq!(run(pipe_core::adapter::fill_more(&mut s)).unwrap(), 0);
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+
+    // Idle: a poll that finds nothing gives the chunk back.
+    let mut s = Scripted {
+        pipe: pipe_core::Pipe::with_options(pipe_core::PipeOptions::new().pool(pool.clone())),
+        script: [Some(vec![1u8; 10]), None].into_iter().collect(),
+    };
+    assert_eq!(run(pipe_core::adapter::fill_more(&mut s)).unwrap(), 10);
+    s.pipe.skip(10);
+    let mut idle = std::pin::pin!(pipe_core::adapter::fill_more(&mut s));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(idle.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(
+        pool.stats().outstanding_chunks,
+        0,
+        "an idle stream holds no chunk"
+    );
+}

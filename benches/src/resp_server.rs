@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::{Buf, BytesMut};
 use futures_util::StreamExt;
-use pipe_core::{Cursor, ReadError};
+use pipe_core::ReadError;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -425,7 +425,7 @@ async fn serve_ours(socket: TcpStream, store: Shared) -> io::Result<()> {
                     }
                     break;
                 }
-                Parsed::Incomplete { .. } => match command_across_chunks(&mut pipe.cursor())? {
+                Parsed::Incomplete { .. } => match command_across_chunks(pipe)? {
                     Some(args) => {
                         let args: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
                         execute(&mut store.lock().expect("not poisoned"), &args, &mut out);
@@ -445,7 +445,9 @@ async fn serve_ours(socket: TcpStream, store: Shared) -> io::Result<()> {
 }
 
 /// A command that straddles chunks, through a cursor: consumed whole (`Some`) or not at all.
-fn command_across_chunks(c: &mut Cursor<'_>) -> io::Result<Option<Vec<pipe_core::Bytes>>> {
+fn command_across_chunks(pipe: &mut pipe_core::Pipe) -> io::Result<Option<Vec<pipe_core::Bytes>>> {
+    let mut cursor = pipe.cursor();
+    let c = &mut cursor;
     let parsed = (|| -> Result<Vec<pipe_core::Bytes>, ReadError> {
         if !c.skip_if(b"*")? {
             // Inline, across chunks: rare; the line as one argument list.
@@ -478,7 +480,10 @@ fn command_across_chunks(c: &mut Cursor<'_>) -> io::Result<Option<Vec<pipe_core:
         Ok(args)
     })();
     match parsed {
-        Ok(args) => Ok(Some(args)),
+        Ok(args) => {
+            cursor.commit();
+            Ok(Some(args))
+        }
         Err(ReadError::NeedMore) => Ok(None),
         Err(e) => Err(e.into()),
     }

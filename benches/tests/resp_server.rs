@@ -76,9 +76,9 @@ fn script() -> Vec<u8> {
     s
 }
 
-/// Sends `script` in pieces of 1 to 7 bytes and returns every reply byte up to and including
-/// the answer to the final PING.
-fn replies(addr: SocketAddr, script: &[u8]) -> Vec<u8> {
+/// Sends `script` in pieces of 1 to `max_piece` bytes and returns every reply byte up to and
+/// including the answer to the final PING.
+fn replies(addr: SocketAddr, script: &[u8], max_piece: u32) -> Vec<u8> {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_nodelay(true).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -97,7 +97,7 @@ fn replies(addr: SocketAddr, script: &[u8]) -> Vec<u8> {
     let mut seed = 7u32;
     while at < script.len() {
         seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-        let n = (1 + (seed >> 16) % 7) as usize;
+        let n = (1 + (seed >> 8) % max_piece) as usize;
         let end = (at + n).min(script.len());
         s.write_all(&script[at..end]).unwrap();
         at = end;
@@ -105,11 +105,35 @@ fn replies(addr: SocketAddr, script: &[u8]) -> Vec<u8> {
     got.join().unwrap()
 }
 
+/// Pipelined commands with values larger than the pool's largest chunk (1 MiB), which must be
+/// parsed across chunks, several in flight.
+fn big_script() -> Vec<u8> {
+    let mut s = Vec::new();
+    for i in 0..3u8 {
+        let value = vec![b'a' + i; (1 << 20) + 300_000 * i as usize];
+        s.extend_from_slice(&command(&[b"SET", &[b'k', i], &value]));
+        s.extend_from_slice(&command(&[b"PING"]));
+    }
+    for i in 0..3u8 {
+        s.extend_from_slice(&command(&[b"GET", &[b'k', i]]));
+    }
+    s.extend_from_slice(&command(&[b"PING", b"end-of-script"]));
+    s
+}
+
 #[test]
 fn every_reader_answers_as_redis_server_does() {
+    check_against_redis(&script(), 7);
+}
+
+#[test]
+fn commands_larger_than_a_chunk_are_answered_once_each() {
+    check_against_redis(&big_script(), 40_000);
+}
+
+fn check_against_redis(script: &[u8], max_piece: u32) {
     let redis = RedisServer::start(&[]).unwrap_or_else(|e| panic!("{e}"));
-    let script = script();
-    let want = replies(redis.addr(), &script);
+    let want = replies(redis.addr(), script, max_piece);
     for reader in Reader::ALL {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -128,7 +152,7 @@ fn every_reader_answers_as_redis_server_does() {
                 }
             })
         });
-        let got = replies(addr, &script);
+        let got = replies(addr, script, max_piece);
         let _ = stop.send(());
         server.join().unwrap();
         if got != want {

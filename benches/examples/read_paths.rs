@@ -6,7 +6,8 @@
 //! `read_exact`), `fill-empty` and `fill-read` (a fill that finds nothing, one that brings a
 //! request), `stream-requests` (a stream whose transport alternates "not ready" and a request),
 //! `stream-lines` and `stream-lines-bufreader` (64 B lines through a tokio stream's owned
-//! `read_line` and through tokio's `BufReader::read_until`). 64-byte lines and RESP frames of
+//! `read_line` and through tokio's `BufReader::read_until`), `frame8m` (one 8 MiB frame written
+//! at once and read with `read_until`, 20 times). 64-byte lines and RESP frames of
 //! 4 MiB in all, fed in 16 KiB writes. The README's "Fast paths" figures come from it.
 
 use chunkedbuffer_benches::peers::{PipeForm, pipe_frames, pipe_lines};
@@ -72,6 +73,19 @@ fn main() {
                 chunkedbuffer_benches::source::Pieces::new(&lines(64, total), 16 * 1024),
                 16 * 1024,
             )),
+        // One 8 MiB frame written at once and read with `read_until`, 20 times.
+        "frame8m" => {
+            let mut data = vec![b'x'; 8 << 20];
+            data.extend_from_slice(b"\r\n");
+            let mut n = 0;
+            for _ in 0..20 {
+                let mut p = chunkedbuffer_benches::peers::pipe(pipe_core::UNLIMITED);
+                p.write_all(&data).expect("open");
+                n +=
+                    std::hint::black_box(p.read_until(b"\r\n", false).expect("whole")).len() as u64;
+            }
+            n
+        }
         // The inputs alone, to subtract.
         "lines-none" => std::hint::black_box(lines(64, total)).len() as u64,
         "frames-none" => std::hint::black_box(bulk_frames(total).0).len() as u64,

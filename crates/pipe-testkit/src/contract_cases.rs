@@ -355,6 +355,43 @@ macro_rules! contract_tests {
         }
 
         $crate::__test_fn! { $test
+            /// `fill_at_least` on the in-process reader while the writer is paused by
+            /// backpressure: true once `n` bytes are there (one under and at the maximum
+            /// frame), `InvalidData` at once one over, never a hang; after the writer is done,
+            /// false with fewer; nothing consumed by any of it.
+            fn inproc_fill_at_least_with_a_paused_writer() {
+                use $crate::cases::reexport::futures_util::future::join;
+                let pool = $crate::cases::pool();
+                let frame = 16 << 10;
+                let (w, mut r) = pipe_with($crate::cases::inproc_options(&pool, frame)).unwrap();
+                let mut w = w.into_inner();
+                let data: Vec<u8> = (0..(256u32 << 10)).map(|i| i as u8).collect();
+                let writing = async {
+                    w.write_all(&data).await.unwrap();
+                    drop(w);
+                };
+                let reading = async {
+                    assert!($crate::__within!("one under", r.fill_at_least(frame - 1)).unwrap());
+                    assert!($crate::__within!("at", r.fill_at_least(frame)).unwrap());
+                    let before = r.buffered();
+                    let over = $crate::__within!("one over", r.fill_at_least(frame + 1));
+                    assert_eq!(over.unwrap_err().kind(), ::std::io::ErrorKind::InvalidData);
+                    assert_eq!(r.buffered(), before, "nothing consumed");
+                    let mut got = Vec::new();
+                    while let Some(bytes) = $crate::__within!("a read", r.read_at_most(4096)).unwrap() {
+                        got.extend_from_slice(&bytes);
+                    }
+                    assert!(!$crate::__within!("at the end", r.fill_at_least(1)).unwrap());
+                    got
+                };
+                let ((), got) = $crate::__within!("writer and reader", join(writing, reading));
+                $crate::contract_cases::same_bytes(&got, &data, "in-process");
+                drop(r);
+                $crate::cases::assert_balanced(&pool, "in-process");
+            }
+        }
+
+        $crate::__test_fn! { $test
             /// `shutdown()` half-closes a TCP stream: the peer reads what was sent, then the
             /// end, and our side still reads what the peer sends afterwards.
             fn shutdown_half_closes_tcp_streams() {

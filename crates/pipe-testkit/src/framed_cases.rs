@@ -337,5 +337,195 @@ macro_rules! framed_tests {
                 assert_eq!(pool.stats().outstanding_chunks, 0);
             })
         }
+
+        /// `fill_at_least(n)` futures polled once and dropped between awaited ones, over a peer
+        /// that sends one byte at a time: nothing is lost or read twice, every call that
+        /// completes says true once `n` bytes are there, and the limit still holds after a
+        /// cancelled call (one under, at, one over).
+        #[test]
+        fn fill_at_least_dropped_at_random_points_loses_nothing() {
+            $block_on(async {
+                let pool = pool();
+                let (mut peer, mut stream) = raw_pair(&pool).await;
+                stream.pipe_mut().set_max_frame(32);
+                let sent: Vec<u8> = (0..64u8).collect();
+                let to_send = sent.clone();
+                let writer = spawn(async move {
+                    for b in to_send {
+                        write_raw(&mut peer, &[b]).await;
+                    }
+                    close_raw(peer).await;
+                });
+                let mut got = Vec::new();
+                let cx_waker = std::task::Waker::noop();
+                for round in 0..40usize {
+                    let want = 1 + round % 32;
+                    {
+                        // Polled once and dropped: a cancellation.
+                        let mut call = std::pin::pin!(stream.fill_at_least(want));
+                        let _ = call
+                            .as_mut()
+                            .poll(&mut std::task::Context::from_waker(cx_waker));
+                    }
+                    if stream.buffered() + got.len() == sent.len() {
+                        break;
+                    }
+                    assert!(
+                        stream.fill_at_least(want.min(32)).await.unwrap(),
+                        "round {round}"
+                    );
+                    assert!(stream.buffered() >= want);
+                    // Take a few bytes so that the next rounds need more.
+                    let take = 1 + round % 3;
+                    let bytes = stream.read_exact(take).await.unwrap().unwrap();
+                    got.extend_from_slice(&bytes);
+                }
+                // At the limit after all that: one under and at are waited for, one over is an
+                // error at once that consumes nothing.
+                let before = stream.buffered();
+                let err = stream.fill_at_least(33).await.unwrap_err();
+                assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+                assert_eq!(stream.buffered(), before, "the error consumed nothing");
+                stream.pipe_mut().set_max_frame(1024); // read_to_end is bounded too
+                let rest = stream.read_to_end().await.unwrap();
+                got.extend_from_slice(&rest);
+                assert_eq!(got, sent, "every byte once, in order");
+                writer.await;
+                drop(stream);
+                assert_eq!(pool.stats().outstanding_chunks, 0);
+            })
+        }
+
+        /// `send` futures polled once and dropped at random points, with a small high-water mark
+        /// so that `poll_ready` has to flush: every message whose `send` completed arrives
+        /// once, in order; a message whose `send` was dropped arrives once or not at all (it
+        /// was encoded or it was not), never twice or torn; after `close`, `send` is a
+        /// `BrokenPipe` error and what was sent before arrives.
+        #[test]
+        fn framed_send_dropped_at_random_points_loses_nothing_sent() {
+            $block_on(async {
+                let pool = pool();
+                let (a, b) = pair(&pool).await;
+                let mut sink = FramedWrite::new(a, LengthDelimitedCodec::new());
+                sink.set_high_water(2048);
+                let (mut completed, mut dropped) = (Vec::new(), Vec::new());
+                let waker = std::task::Waker::noop();
+                let message = |i: u32| {
+                    let body = $crate::framed_cases::payload(1000, 0).slice(4..);
+                    ::bytes::Bytes::from([&i.to_be_bytes()[..], &body[..]].concat())
+                };
+                // Polled once and dropped: Ready (sent) or Pending (cancelled).
+                let send_once = |sink: &mut FramedWrite<_, _>,
+                                 i: u32,
+                                 completed: &mut Vec<u32>,
+                                 dropped: &mut Vec<u32>| {
+                    let mut send = std::pin::pin!(sink.send(message(i)));
+                    match send
+                        .as_mut()
+                        .poll(&mut std::task::Context::from_waker(waker))
+                    {
+                        std::task::Poll::Ready(r) => {
+                            r.unwrap();
+                            completed.push(i);
+                        }
+                        std::task::Poll::Pending => dropped.push(i),
+                    }
+                };
+                // Nobody reads yet: the sockets' buffers fill and sends start to wait, and
+                // are cancelled.
+                let mut i = 0u32;
+                while dropped.len() < 20 {
+                    send_once(&mut sink, i, &mut completed, &mut dropped);
+                    i += 1;
+                    assert!(i < 100_000, "the sockets never filled");
+                }
+                let reader = spawn(async move {
+                    let mut frames = FramedRead::new(b, LengthDelimitedCodec::new());
+                    let mut got = Vec::new();
+                    while let Some(frame) = frames.next().await {
+                        let frame = frame.unwrap();
+                        assert_eq!(frame.len(), 1000, "a whole message");
+                        got.push(u32::from_be_bytes(frame[..4].try_into().unwrap()));
+                    }
+                    got
+                });
+                // Now a mix: most sends awaited, one in three polled once and dropped.
+                for _ in 0..3000 {
+                    if i % 3 == 1 {
+                        send_once(&mut sink, i, &mut completed, &mut dropped);
+                    } else {
+                        sink.send(message(i)).await.unwrap();
+                        completed.push(i);
+                    }
+                    i += 1;
+                }
+                ::futures_util::SinkExt::<::bytes::Bytes>::close(&mut sink)
+                    .await
+                    .unwrap();
+                let after = sink.send(::bytes::Bytes::from_static(b"late")).await;
+                assert_eq!(
+                    after.map_err(std::io::Error::from).unwrap_err().kind(),
+                    std::io::ErrorKind::BrokenPipe
+                );
+                let got = reader.await;
+                let mut sorted = got.clone();
+                sorted.sort_unstable();
+                sorted.dedup();
+                assert_eq!(sorted.len(), got.len(), "no message twice");
+                assert_eq!(got, sorted, "in order");
+                completed.sort_unstable();
+                dropped.sort_unstable();
+                for i in &completed {
+                    assert!(
+                        got.binary_search(i).is_ok(),
+                        "completed message {i} arrived"
+                    );
+                }
+                for i in &got {
+                    let known =
+                        completed.binary_search(i).is_ok() || dropped.binary_search(i).is_ok();
+                    assert!(known, "message {i} was sent");
+                }
+                drop(sink);
+                assert_eq!(pool.stats().outstanding_chunks, 0);
+            })
+        }
+
+        /// `split_with` the stream's own split: the halves work from two tasks, the read half
+        /// keeps the bytes already buffered, and the write half the messages not yet sent.
+        #[test]
+        fn framed_split_with_keeps_buffered_bytes_and_unsent_messages() {
+            $block_on(async {
+                let pool = pool();
+                let (a, b) = pair(&pool).await;
+                let mut peer = Framed::new(b, LinesCodec::new());
+                peer.send("one").await.unwrap();
+                peer.send("two").await.unwrap();
+                let mut framed = Framed::new(a, LinesCodec::new());
+                assert_eq!(framed.next().await.unwrap().unwrap(), "one");
+                framed.feed("unsent").await.unwrap(); // buffered, not flushed
+                let (mut lines, mut sink) = framed.split_with(ChunkedStream::split);
+                let writer = spawn(async move {
+                    ::futures_util::SinkExt::<&str>::flush(&mut sink)
+                        .await
+                        .unwrap();
+                    sink.send("from the write half").await.unwrap();
+                    ::futures_util::SinkExt::<&str>::close(&mut sink)
+                        .await
+                        .unwrap();
+                });
+                // "two" was read before the split, or arrives after it: either way it is next.
+                assert_eq!(lines.next().await.unwrap().unwrap(), "two");
+                assert_eq!(peer.next().await.unwrap().unwrap(), "unsent");
+                assert_eq!(peer.next().await.unwrap().unwrap(), "from the write half");
+                writer.await;
+                ::futures_util::SinkExt::<&str>::close(&mut peer)
+                    .await
+                    .unwrap();
+                assert!(lines.next().await.is_none());
+                drop((lines, peer));
+                assert_eq!(pool.stats().outstanding_chunks, 0);
+            })
+        }
     };
 }

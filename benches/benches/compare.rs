@@ -1,6 +1,8 @@
 //! The comparison run behind `cargo xtask bench`: every workload of DESIGN.md's "Benchmarks"
 //! with this project, its peers and the limit in the same process. Memory rows come from the
-//! `memory` bench (run first by xtask, with a counting allocator this binary does not pay for).
+//! `memory` bench (run first by xtask, with a counting allocator this binary does not pay for),
+//! and the RESP server rows (redis-benchmark, callgrind) from the `resp` bench, run before this
+//! one; both are merged from the `.tsv` files they leave in `--out`.
 //!
 //! Output: the table on stdout, `bench.json` and `bench.svg` in `--out` (default
 //! `target/xtask`).
@@ -86,13 +88,15 @@ fn main() {
         redis_workload(&mut report, args.quick, rounds);
     }
 
-    let memory = args.out.join("memory.tsv");
-    match std::fs::read_to_string(&memory) {
-        Ok(text) => merge_memory_rows(&mut report, &text),
-        Err(_) => eprintln!(
-            "bench: no {} (run `cargo xtask bench` for the memory rows)",
-            memory.display()
-        ),
+    for (file, what) in [("memory.tsv", "memory"), ("resp.tsv", "RESP server")] {
+        let path = args.out.join(file);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => merge_rows(&mut report, &text),
+            Err(_) => eprintln!(
+                "bench: no {} (run `cargo xtask bench` for the {what} rows)",
+                path.display()
+            ),
+        }
     }
     report.group();
     report.compute_ratios();
@@ -344,7 +348,13 @@ fn echo_workload(report: &mut Report, batches: usize, rounds: usize) {
 }
 
 fn kind_of(name: &str) -> Kind {
-    let ours = ["pipe ", "ChunkedStream", "async pipe", "RESP example"];
+    let ours = [
+        "pipe ",
+        "ChunkedStream",
+        "async pipe",
+        "RESP example",
+        "RESP server on ChunkedStream",
+    ];
     if ours.iter().any(|prefix| name.starts_with(prefix)) {
         Kind::Ours
     } else if name.starts_with("memchr") {
@@ -930,6 +940,48 @@ fn targets(report: &Report) -> String {
             false,
         ),
     ];
+    let mut checks: Vec<(String, Option<f64>, f64, bool)> = checks
+        .into_iter()
+        .map(|(what, measured, bound, at_least)| (what.to_string(), measured, bound, at_least))
+        .collect();
+    // The RESP example server (the `resp` bench): ours against the same server on tokio's
+    // BufReader.
+    let resp = |workload: &str| {
+        (
+            value(workload, "RESP server on ChunkedStream"),
+            value(workload, "RESP server on tokio BufReader"),
+        )
+    };
+    for case in [
+        "SET+GET -c10 -P1 -d64",
+        "SET+GET -c10 -P16 -d64",
+        "SET -c10 -P1 -d16384",
+        "SET -c10 -P16 -d16384",
+    ] {
+        let (ours, bufreader) = resp(&format!("instr/{case}"));
+        checks.push((
+            format!("RESP instr/req, ours / BufReader's, {case}"),
+            ratio(ours, bufreader),
+            1.0,
+            false,
+        ));
+    }
+    for case in ["SET -c50 -P16 -d64", "GET -c50 -P1 -d64"] {
+        let (ours, bufreader) = resp(&format!("resp-cpu/{case}"));
+        checks.push((
+            format!("RESP CPU/req, ours / BufReader's, {case}"),
+            ratio(ours, bufreader),
+            0.9,
+            false,
+        ));
+    }
+    let (ours, bufreader) = resp("resp-rss/1000 conns -d64");
+    checks.push((
+        "RESP RSS/conn at 1000 conns -d64, BufReader's / ours".to_string(),
+        ratio(bufreader, ours),
+        3.0,
+        true,
+    ));
     let mut out = String::from("\ntargets\n");
     for (what, measured, bound, at_least) in checks {
         let (verdict, shown) = match measured {
@@ -951,7 +1003,9 @@ fn targets(report: &Report) -> String {
     out
 }
 
-fn merge_memory_rows(report: &mut Report, text: &str) {
+/// Rows another bench binary measured (`memory.tsv`, `resp.tsv`): workload, implementation,
+/// kind, value, unit, whether higher is better; tab-separated, one a line.
+fn merge_rows(report: &mut Report, text: &str) {
     for line in text.lines() {
         let f: Vec<&str> = line.split('\t').collect();
         let [workload, name, kind, value, unit, higher] = f[..] else {
@@ -967,6 +1021,10 @@ fn merge_memory_rows(report: &mut Report, text: &str) {
             "allocs/frame" => "allocs/frame",
             "copies/byte" => "copies/byte",
             "B/conn" => "B/conn",
+            "kreq/s" => "kreq/s",
+            "us CPU/req" => "us CPU/req",
+            "KiB/conn" => "KiB/conn",
+            "instr/req" => "instr/req",
             _ => "",
         };
         if let Ok(v) = value.parse() {

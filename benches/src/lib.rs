@@ -12,6 +12,7 @@ pub mod inproc;
 pub mod peers;
 pub mod redis;
 pub mod report;
+pub mod resp_load;
 pub mod resp_server;
 pub mod source;
 

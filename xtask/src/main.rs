@@ -1,7 +1,8 @@
 //! Project automation, run as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
 //!
 //! - `cargo xtask bench [--quick]`: the comparison run. Runs the `memory` bench (counting
-//!   allocator) and then the `compare` bench, which prints one table and writes
+//!   allocator), the `resp` bench (the RESP example server under redis-benchmark and callgrind)
+//!   and then the `compare` bench, which prints one table and writes
 //!   `target/xtask/bench.json` and `target/xtask/bench.svg`. `--quick` uses smaller inputs and
 //!   fewer rounds (a smoke run of a few minutes at most once built).
 //! - `cargo xtask fuzz [TARGET] [--time SECS]`: runs one fuzz target, or each in turn, for
@@ -54,11 +55,11 @@ fn bench(args: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     }
     // Stale results must not leak into this run's table.
-    for stale in ["memory.tsv", "bench.json", "bench.svg"] {
+    for stale in ["memory.tsv", "resp.tsv", "bench.json", "bench.svg"] {
         let _ = std::fs::remove_file(out.join(stale));
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for bench in ["memory", "compare"] {
+    for bench in ["memory", "resp", "compare"] {
         let mut cmd = Command::new(&cargo);
         cmd.current_dir(&root)
             .args([

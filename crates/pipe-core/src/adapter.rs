@@ -33,6 +33,28 @@ enum Fill {
     Failed(io::Error),
 }
 
+impl Fill {
+    /// What a transport read of at most `room` bytes came to. `WouldBlock` wakes the task to
+    /// poll again (the transport will not).
+    #[inline]
+    fn of(read: Poll<io::Result<usize>>, room: usize, cx: &mut Context<'_>) -> Fill {
+        match read {
+            Poll::Ready(Ok(n)) if n > room => Fill::Failed(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the transport reported more bytes than it was given",
+            )),
+            Poll::Ready(Ok(n)) => Fill::Got(n),
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Fill::Retry,
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                cx.waker().wake_by_ref();
+                Fill::NotReady
+            }
+            Poll::Ready(Err(e)) => Fill::Failed(e),
+            Poll::Pending => Fill::NotReady,
+        }
+    }
+}
+
 /// A read an async stream serves from its pipe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadRequest<'a> {
@@ -137,6 +159,21 @@ impl Pipe {
         mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
     ) -> Poll<()> {
         self.fed_by_transport();
+        // An empty pipe reads straight into a chunk taken out of it, which becomes a segment
+        // only if bytes arrive (see `take_fill_chunk`).
+        if let Some(mut chunk) = self.take_fill_chunk() {
+            let fill = loop {
+                let room = chunk.len().min(budget.max(1));
+                match Fill::of(read(cx, &mut chunk[..room]), room, cx) {
+                    Fill::Retry => continue,
+                    fill => break fill,
+                }
+            };
+            let arrived = if let Fill::Got(n) = fill { n } else { 0 };
+            // Dropped here when nothing came: back to the pool.
+            self.push_filled(chunk, arrived);
+            return self.end_fill(fill);
+        }
         loop {
             let buf = match self.get_buffer(0) {
                 Ok(buf) => buf,
@@ -144,40 +181,35 @@ impl Pipe {
                 Err(_) => return Poll::Ready(()),
             };
             let room = buf.len().min(budget.max(1));
-            let fill = match read(cx, &mut buf[..room]) {
-                Poll::Ready(Ok(n)) if n > room => Fill::Failed(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "the transport reported more bytes than it was given",
-                )),
-                Poll::Ready(Ok(n)) => Fill::Got(n),
-                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Fill::Retry,
-                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                    cx.waker().wake_by_ref();
-                    Fill::NotReady
-                }
-                Poll::Ready(Err(e)) => Fill::Failed(e),
-                Poll::Pending => Fill::NotReady,
-            };
+            let fill = Fill::of(read(cx, &mut buf[..room]), room, cx);
             // Every loan ends here: commit what arrived, or nothing (the chunk goes back).
             let arrived = if let Fill::Got(n) = fill { n } else { 0 };
             self.buffer_written(arrived)
                 .expect("the loan was just made and `arrived <= room`");
-            match fill {
-                Fill::Retry => continue,
-                Fill::NotReady => {
-                    self.release_spare();
-                    return Poll::Pending;
-                }
-                Fill::Got(0) => {
-                    let _ = self.eof();
-                }
-                Fill::Got(_) => {}
-                Fill::Failed(e) => {
-                    let _ = self.eof_with_error(e);
-                }
+            if let Fill::Retry = fill {
+                continue;
             }
-            return Poll::Ready(());
+            return self.end_fill(fill);
         }
+    }
+
+    /// After a fill's bytes are committed: gives the spare back if nothing came, closes the
+    /// pipe at the end of the stream or with the transport's error.
+    fn end_fill(&mut self, fill: Fill) -> Poll<()> {
+        match fill {
+            Fill::Retry | Fill::Got(1..) => {}
+            Fill::NotReady => {
+                self.release_spare();
+                return Poll::Pending;
+            }
+            Fill::Got(0) => {
+                let _ = self.eof();
+            }
+            Fill::Failed(e) => {
+                let _ = self.eof_with_error(e);
+            }
+        }
+        Poll::Ready(())
     }
 
     /// Serves `request`, calling `fill` (see [`FillFn`]) as long as it needs more. Cancel

@@ -403,3 +403,137 @@ fn a_busy_stream_reuses_its_chunk_and_an_idle_one_holds_none() {
         "an idle stream holds no chunk"
     );
 }
+
+/// One poll of a [`Faulty`] transport.
+enum Step {
+    Pending,
+    Data(&'static [u8]),
+    /// Reports this many bytes read, whatever the buffer's size (a transport that lies).
+    Claim(usize),
+    Fail(std::io::ErrorKind),
+}
+
+/// A transport whose polls follow a script of [`Step`]s; the end of the script is the end of
+/// the stream.
+struct Faulty {
+    pipe: pipe_core::Pipe,
+    script: std::collections::VecDeque<Step>,
+}
+
+impl pipe_core::adapter::PollRead for Faulty {
+    fn with_parts<R>(
+        &mut self,
+        f: impl FnOnce(&mut pipe_core::Pipe, &mut pipe_core::adapter::FillFn<'_>) -> R,
+    ) -> R {
+        use std::task::Poll;
+        let script = &mut self.script;
+        f(
+            &mut self.pipe,
+            &mut pipe_core::adapter::from_transport(|_cx, buf| match script.pop_front() {
+                Some(Step::Pending) => Poll::Pending,
+                Some(Step::Data(data)) => {
+                    buf[..data.len()].copy_from_slice(data);
+                    Poll::Ready(Ok(data.len()))
+                }
+                Some(Step::Claim(n)) => Poll::Ready(Ok(n)),
+                Some(Step::Fail(kind)) => Poll::Ready(Err(kind.into())),
+                None => Poll::Ready(Ok(0)),
+            }),
+        )
+    }
+}
+
+fn faulty(pool: &pipe_core::Pool, script: impl IntoIterator<Item = Step>) -> Faulty {
+    Faulty {
+        pipe: pipe_core::Pipe::with_options(pipe_core::PipeOptions::new().pool(pool.clone())),
+        script: script.into_iter().collect(),
+    }
+}
+
+/// The fill of an empty pipe (which reads straight into a chunk taken out of the pipe) and the
+/// fill of a pipe holding bytes take a misbehaving transport the same way: `Interrupted` is
+/// retried, `WouldBlock` and `Pending` wait without holding a chunk, a read that claims more
+/// bytes than it was given and an error both end the stream with an error after the bytes
+/// before them, and every chunk goes back.
+#[test]
+fn fills_of_an_empty_pipe_and_of_a_busy_one_take_faults_alike() {
+    use std::io::ErrorKind::{ConnectionReset, Interrupted, InvalidData, WouldBlock};
+    use std::task::{Context, Waker};
+    let pool = common::tiny_pool();
+    let mut cx = Context::from_waker(Waker::noop());
+    for busy in [false, true] {
+        // Interrupted, then bytes: one fill, no error.
+        let first: &'static [u8] = if busy { b"a" } else { b"" };
+        let mut script = vec![];
+        if busy {
+            script.push(Step::Data(first));
+        }
+        script.extend([Step::Fail(Interrupted), Step::Data(b"line\n")]);
+        let mut s = faulty(&pool, script);
+        if busy {
+            assert_eq!(run(pipe_core::adapter::fill_more(&mut s)).unwrap(), 1);
+        }
+        let line = run(pipe_core::adapter::read_line(&mut s, false)).unwrap();
+        assert_eq!(line.unwrap(), [first, b"line"].concat(), "busy {busy}");
+        assert_eq!(
+            run(pipe_core::adapter::read_line(&mut s, false)).unwrap(),
+            None
+        );
+        drop(s);
+        assert_eq!(pool.stats().outstanding_chunks, 0, "busy {busy}");
+
+        // WouldBlock and Pending: the read waits, holding only what it buffered.
+        for step in [Step::Fail(WouldBlock), Step::Pending] {
+            let mut script = vec![];
+            if busy {
+                script.push(Step::Data(first));
+            }
+            script.extend([step, Step::Data(b"x\n")]);
+            let mut s = faulty(&pool, script);
+            {
+                let mut read = std::pin::pin!(pipe_core::adapter::read_line(&mut s, true));
+                let poll = read.as_mut().poll(&mut cx);
+                assert!(
+                    poll.is_pending(),
+                    "busy {busy}: a line before the transport was ready"
+                );
+                let held = pool.stats().outstanding_chunks;
+                assert_eq!(
+                    held,
+                    u64::from(busy),
+                    "busy {busy}: only buffered bytes hold a chunk"
+                );
+                let line = run(read).unwrap().unwrap();
+                assert_eq!(line, [first, b"x\n"].concat());
+            }
+            drop(s);
+            assert_eq!(pool.stats().outstanding_chunks, 0, "busy {busy}");
+        }
+
+        // A read that claims more than it was given, and a failed read: an error after the
+        // bytes before it, every time it is asked again; nothing panics.
+        for (step, kind) in [
+            (Step::Claim(usize::MAX), InvalidData),
+            (Step::Fail(ConnectionReset), ConnectionReset),
+        ] {
+            let mut script = vec![];
+            if busy {
+                script.push(Step::Data(b"ok\n"));
+            }
+            script.push(step);
+            let mut s = faulty(&pool, script);
+            if busy {
+                let line = run(pipe_core::adapter::read_line(&mut s, false)).unwrap();
+                assert_eq!(line.unwrap(), "ok");
+            }
+            for _ in 0..3 {
+                let err = run(pipe_core::adapter::read_line(&mut s, false)).unwrap_err();
+                assert_eq!(err.kind(), kind, "busy {busy}");
+            }
+            let err = run(pipe_core::adapter::fill_more(&mut s)).unwrap_err();
+            assert_eq!(err.kind(), kind);
+            drop(s);
+            assert_eq!(pool.stats().outstanding_chunks, 0, "busy {busy}");
+        }
+    }
+}

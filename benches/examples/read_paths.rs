@@ -4,7 +4,7 @@
 //! FORM: `lines-lent` (`read_line_ref`), `lines-owned` (`read_line`), `frames-lent` (RESP bulk
 //! frames with `read_line_ref` + `read_exact_ref`), `frames-owned` (`read_line` +
 //! `read_exact`), `fill-empty` and `fill-read` (a fill that finds nothing, one that brings a
-//! request), `stream-requests` (a stream whose transport alternates "not ready" and a request),
+//! request), `pool-cycle` (a chunk acquired and dropped), `stream-requests` (a stream whose transport alternates "not ready" and a request),
 //! `stream-lines` and `stream-lines-bufreader` (64 B lines through a tokio stream's owned
 //! `read_line` and through tokio's `BufReader::read_until`), `frame8m` (one 8 MiB frame written
 //! at once and read with `read_until`, 20 times). 64-byte lines and RESP frames of
@@ -27,6 +27,15 @@ fn main() {
             for _ in 0..100_000 {
                 std::hint::black_box(pipe.get_buffer(0).expect("open").len());
                 pipe.buffer_written(0).expect("lent");
+            }
+            100_000
+        }
+        // A chunk taken from the global pool and given back, 100,000 times (what a server with
+        // one request in flight pays per request to hold no chunk while idle).
+        "pool-cycle" => {
+            let pool = chunk_pool::Pool::global();
+            for _ in 0..100_000 {
+                std::hint::black_box(pool.acquire(16 * 1024).expect("pooled").len());
             }
             100_000
         }

@@ -404,11 +404,12 @@ impl Pipe {
             self.push_chunk(want);
         }
         let tail = self.segments.back_mut().expect("a chunk was just ensured");
+        let space = tail.free_mut();
         self.lent = Some(Lent {
-            len: tail.free(),
+            len: space.len(),
             adaptive: size_hint == 0,
         });
-        Ok(tail.free_mut())
+        Ok(space)
     }
 
     /// The space the last `get_buffer` handed out, again, read-only (empty when nothing is on
@@ -479,18 +480,17 @@ impl Pipe {
         // length-delimited messages, 2,412 instructions a message without it, 2,123 with it
         // (`framed_paths write64-ours` under callgrind, input set-up included; tokio-util 2,039).
         let n = a.len() + b.len();
+        // An awaited frame needs nothing here while everything is in one segment with room
+        // (a long frame growing in place); a later write that does not fit acts on it.
         if self.lent.is_none()
-            && self.pending.is_none()
+            && (self.pending.is_none() || self.segments.len() == 1)
             && self.held.is_empty()
             && matches!(self.state, PipeState::Open)
             && self.segments.front().is_some_and(|s| s.len() > 0)
             && let Some(tail) = self.segments.back_mut()
             && tail.free() >= n
         {
-            let free = tail.free_mut();
-            free[..a.len()].copy_from_slice(a);
-            free[a.len()..n].copy_from_slice(b);
-            tail.commit(n);
+            tail.append_two(a, b);
             self.len += n;
             if n > 0 {
                 self.notify();
@@ -514,13 +514,19 @@ impl Pipe {
         self.len += data.len();
         while !data.is_empty() {
             if self.segments.back().is_none_or(|s| s.free() == 0) {
+                // More than the largest pooled chunk holds: one segment of its own, so that a
+                // frame inside it is later taken without a copy.
+                if data.len() > self.pool.max_chunk()
+                    && let Some(segment) = Segment::growing(data.len(), [data])
+                {
+                    self.segments.push_back(segment);
+                    break;
+                }
                 let want = data.len().min(self.sizer.max).max(self.sizer.size);
                 self.push_chunk(want);
             }
             let tail = self.segments.back_mut().expect("a chunk was just ensured");
-            let n = tail.free().min(data.len());
-            tail.free_mut()[..n].copy_from_slice(&data[..n]);
-            tail.commit(n);
+            let n = tail.append(data);
             data = &data[n..];
         }
         self.notify();
@@ -596,8 +602,10 @@ impl Pipe {
     /// tokio-util decoder. [`read_exact`](Pipe::read_exact) and
     /// [`read_exact_ref`](Pipe::read_exact_ref) say it themselves when they return `NeedMore`,
     /// as does `LengthDelimitedCodec`; a decoder of its own that learns a length from a header
-    /// calls it. A hint only: it lapses as soon as anything is consumed, and frames larger than
-    /// the pool's largest chunk, or already fitting, need nothing.
+    /// calls it. A hint only: it lapses as soon as anything is consumed, and a frame already
+    /// fitting needs nothing. A frame larger than the pool's largest chunk gets memory of its
+    /// own (outside the pool) that grows with the bytes that arrive, to at most twice what is
+    /// buffered at a time, so a length a peer claims costs memory only as its bytes come.
     ///
     /// ```
     /// use pipe_core::{Pipe, ReadError};
@@ -619,11 +627,16 @@ impl Pipe {
     /// Acts on [`reserve_frame`](Pipe::reserve_frame) before a write: if the awaited frame
     /// would not fit where the next bytes go, moves the buffered bytes (all part of the frame)
     /// into one fresh chunk with room for the whole frame.
+    /// The capacity of the pool's largest chunk.
+    pub(crate) fn pool_max_chunk(&self) -> usize {
+        self.pool.max_chunk()
+    }
+
     fn make_room_for_pending(&mut self) {
         let Some((at, n)) = self.pending.take() else {
             return;
         };
-        if at != self.consumed_total() || n <= self.len || n > self.pool.max_chunk() {
+        if at != self.consumed_total() || n <= self.len {
             return;
         }
         let missing = n - self.len;
@@ -634,6 +647,28 @@ impl Pipe {
             _ => false,
         };
         if fits {
+            return;
+        }
+        if n > self.pool.max_chunk() {
+            // Memory of its own that grows: at most twice what is buffered (or the largest
+            // chunk) at a time, so a length claimed by a peer costs memory only as bytes arrive.
+            let room = missing.min(self.len.max(self.pool.max_chunk()));
+            // Grown in place when the frame already lies in growing memory, the bytes that
+            // came after it into a chunk (at most a chunk's worth) moved in.
+            let later = self.len - self.segments.front().map_or(0, Segment::len);
+            if let Some(first) = self.segments.front_mut()
+                && first.grow(room + later)
+            {
+                while let Some(next) = self.segments.remove(1) {
+                    self.segments[0].append(next.data());
+                }
+                return;
+            }
+            let data = self.segments.iter().map(Segment::data);
+            if let Some(segment) = Segment::growing(self.len + room, data) {
+                self.segments.clear();
+                self.segments.push_back(segment);
+            }
             return;
         }
         let size = n.max(self.sizer.size);
@@ -728,6 +763,13 @@ impl Pipe {
     /// Drops leading segments without unread bytes, except a last one with a buffer on loan.
     #[inline]
     pub(crate) fn pop_spent(&mut self) {
+        // Inline only the check: most calls find the front holding unread bytes.
+        if self.segments.front().is_some_and(|front| front.len() == 0) {
+            self.pop_spent_now();
+        }
+    }
+
+    fn pop_spent_now(&mut self) {
         while let Some(front) = self.segments.front() {
             if front.len() > 0 || (self.segments.len() == 1 && self.lent.is_some()) {
                 break;

@@ -47,6 +47,33 @@ impl Pipe {
                 }
             }
         }
+        // A scan that starts in the last segment stays there: a long frame arriving piece by
+        // piece into one growing segment resumes here at every attempt. 8 MiB frames in 1 KiB
+        // pieces: 683 instructions a read attempt with the walk below, 539 this way (`frame/8MiB`).
+        if let Some(last) = self.segments.back() {
+            let data = last.data();
+            let base = self.len - data.len();
+            if from >= base {
+                let (mut at, hi) = (from - base, end - base);
+                while at < hi {
+                    let Some(i) = memchr::memchr(first, &data[at..hi]) else {
+                        examined += (hi - at) as u64;
+                        break;
+                    };
+                    examined += i as u64 + 1;
+                    let p = base + at + i;
+                    if p + needle.len() > end {
+                        return (Scan::NotFound(p), examined);
+                    }
+                    examined += needle.len() as u64 - 1;
+                    if data[at + i + 1..].starts_with(&needle[1..]) {
+                        return (Scan::Found(p), examined);
+                    }
+                    at += i + 1;
+                }
+                return (Scan::NotFound(end.max(from)), examined);
+            }
+        }
         let (first_index, mut seg_start) = self.segment_at(from);
         for (index, seg) in self.segments.iter().enumerate().skip(first_index) {
             let data = seg.data();

@@ -12,10 +12,24 @@ pub(crate) enum Segment {
         start: usize,
         end: usize,
     },
+    /// Memory of its own, outside the pool, for one frame larger than the pool's largest chunk
+    /// (a long delimited frame still arriving, a large exact read, one large write): it grows in
+    /// place, so the frame ends up in one piece and is taken without a copy. Unread bytes are
+    /// `buf[start..end]`; `buf[end..]` is zeroed space made ready for a loan (`free_mut`); the
+    /// writable space is `buf.capacity() - end`. `start <= end <= buf.len() <= buf.capacity()`.
+    Growing {
+        buf: Vec<u8>,
+        start: usize,
+        end: usize,
+    },
     /// Shared memory (a chunk that frames were sliced from): never written again. The `Bytes` is
     /// exactly the unread bytes; the chunk returns to its pool when the last slice drops.
     Sealed(Bytes),
 }
+
+/// How much of a growing segment's space a loan zeroes at most: enough for a large transport
+/// read, small enough to stay in cache until the read fills it.
+const GROWING_LOAN: usize = 256 * 1024;
 
 /// A chunk's filled part as the owner behind a `Bytes`.
 struct Filled {
@@ -43,6 +57,7 @@ impl Segment {
     pub(crate) fn data(&self) -> &[u8] {
         match self {
             Segment::Open { chunk, start, end } => &chunk[*start..*end],
+            Segment::Growing { buf, start, end } => &buf[*start..*end],
             Segment::Sealed(bytes) => bytes,
         }
     }
@@ -50,9 +65,38 @@ impl Segment {
     #[inline]
     pub(crate) fn len(&self) -> usize {
         match self {
-            Segment::Open { start, end, .. } => end - start,
+            Segment::Open { start, end, .. } | Segment::Growing { start, end, .. } => end - start,
             Segment::Sealed(bytes) => bytes.len(),
         }
+    }
+
+    /// A growing segment holding `data` (moved in once), with room for `capacity` bytes in all.
+    /// `None` if that much memory cannot be had (the caller goes on without it).
+    pub(crate) fn growing<'a>(
+        capacity: usize,
+        data: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Option<Segment> {
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(capacity).ok()?;
+        for part in data {
+            buf.extend_from_slice(part);
+        }
+        let end = buf.len();
+        Some(Segment::Growing { buf, start: 0, end })
+    }
+
+    /// Makes a growing segment's writable space at least `room` bytes (moving the memory at
+    /// most once, as a `Vec` grows). False if it is not a growing segment or the memory cannot
+    /// be had.
+    pub(crate) fn grow(&mut self, room: usize) -> bool {
+        let Segment::Growing { buf, end, .. } = self else {
+            return false;
+        };
+        if buf.capacity() - *end >= room {
+            return true;
+        }
+        buf.truncate(*end);
+        buf.try_reserve(room).is_ok()
     }
 
     /// Writable space after the unread bytes (none once sealed).
@@ -60,33 +104,86 @@ impl Segment {
     pub(crate) fn free(&self) -> usize {
         match self {
             Segment::Open { chunk, end, .. } => chunk.capacity() - end,
+            Segment::Growing { buf, end, .. } => buf.capacity() - end,
             Segment::Sealed(_) => 0,
         }
     }
 
-    /// The free space, read-only.
+    /// The space the last [`free_mut`](Segment::free_mut) made ready, read-only.
     #[inline]
     pub(crate) fn free_ref(&self) -> &[u8] {
         match self {
             Segment::Open { chunk, end, .. } => &chunk[*end..],
+            Segment::Growing { buf, end, .. } => &buf[*end..],
             Segment::Sealed(_) => &[],
         }
     }
 
-    /// The free space, to be filled and then committed with [`Segment::commit`].
+    /// Free space to be filled and then committed with [`Segment::commit`]: all of it in a
+    /// chunk; in a growing segment up to [`GROWING_LOAN`] bytes of it, zeroed first (the
+    /// memory past a `Vec`'s length cannot be lent otherwise).
     #[inline]
     pub(crate) fn free_mut(&mut self) -> &mut [u8] {
         match self {
             Segment::Open { chunk, end, .. } => &mut chunk[*end..],
+            Segment::Growing { buf, end, .. } => {
+                let ready = buf.capacity().min(*end + GROWING_LOAN);
+                if buf.len() < ready {
+                    buf.resize(ready, 0);
+                }
+                &mut buf[*end..]
+            }
             Segment::Sealed(_) => &mut [],
         }
     }
 
-    /// Marks `n` bytes of the free space as written. `n <= self.free()`.
+    /// Copies as much of `data` as the free space takes and commits it; returns how much.
+    #[inline]
+    pub(crate) fn append(&mut self, data: &[u8]) -> usize {
+        match self {
+            Segment::Open { chunk, end, .. } => {
+                let n = (chunk.capacity() - *end).min(data.len());
+                chunk[*end..*end + n].copy_from_slice(&data[..n]);
+                *end += n;
+                n
+            }
+            Segment::Growing { buf, end, .. } => {
+                let n = (buf.capacity() - *end).min(data.len());
+                // Over any zeroed space made ready for a loan (no loan is open during a write).
+                buf.truncate(*end);
+                buf.extend_from_slice(&data[..n]);
+                *end += n;
+                n
+            }
+            Segment::Sealed(_) => 0,
+        }
+    }
+
+    /// Copies `a` then `b` into the free space and commits them; the caller has checked that
+    /// `free() >= a.len() + b.len()`. One step for an encoder's header and payload.
+    #[inline]
+    pub(crate) fn append_two(&mut self, a: &[u8], b: &[u8]) {
+        match self {
+            Segment::Open { chunk, end, .. } => {
+                let n = a.len() + b.len();
+                let free = &mut chunk[*end..];
+                free[..a.len()].copy_from_slice(a);
+                free[a.len()..n].copy_from_slice(b);
+                *end += n;
+            }
+            growing => {
+                growing.append(a);
+                growing.append(b);
+            }
+        }
+    }
+
+    /// Marks `n` bytes of the space [`free_mut`](Segment::free_mut) handed out as written.
     #[inline]
     pub(crate) fn commit(&mut self, n: usize) {
-        if let Segment::Open { end, .. } = self {
-            *end += n;
+        match self {
+            Segment::Open { end, .. } | Segment::Growing { end, .. } => *end += n,
+            Segment::Sealed(_) => {}
         }
     }
 
@@ -94,20 +191,39 @@ impl Segment {
     #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
         match self {
-            Segment::Open { start, .. } => *start += n,
+            Segment::Open { start, .. } | Segment::Growing { start, .. } => *start += n,
             Segment::Sealed(bytes) => bytes.advance(n),
         }
     }
 
-    /// Turns an open segment into shared memory (a sealed one stays as it is).
+    /// Turns an open or growing segment into shared memory (a sealed one stays as it is).
     #[inline]
     fn seal(&mut self) {
-        if let Segment::Open { .. } = self
-            && let Segment::Open { chunk, start, end } =
-                std::mem::replace(self, Segment::Sealed(Bytes::new()))
-        {
-            *self = Segment::Sealed(Bytes::from_owner(Filled { chunk, len: end }).slice(start..));
+        if !matches!(self, Segment::Sealed(_)) {
+            self.seal_now();
         }
+    }
+
+    /// [`seal`](Segment::seal)'s work, once per segment: out of line so that the per-frame
+    /// paths stay small enough to inline.
+    #[cold]
+    #[inline(never)]
+    fn seal_now(&mut self) {
+        *self = match std::mem::replace(self, Segment::Sealed(Bytes::new())) {
+            Segment::Open { chunk, start, end } => {
+                Segment::Sealed(Bytes::from_owner(Filled { chunk, len: end }).slice(start..))
+            }
+            Segment::Growing {
+                mut buf,
+                start,
+                end,
+            } => {
+                buf.truncate(end);
+                // No copy: `Bytes` takes the vector over.
+                Segment::Sealed(Bytes::from(buf).slice(start..))
+            }
+            sealed => sealed,
+        };
     }
 
     /// Seals the segment and returns its first `n` unread bytes as a slice of it, without
@@ -117,9 +233,7 @@ impl Segment {
         self.seal();
         match self {
             Segment::Sealed(bytes) => bytes.slice(..n),
-            Segment::Open { chunk, start, .. } => {
-                Bytes::copy_from_slice(&chunk[*start..*start + n])
-            }
+            unsealed => unsealed.copy_range(0, n),
         }
     }
 
@@ -129,9 +243,7 @@ impl Segment {
         self.seal();
         match self {
             Segment::Sealed(bytes) => bytes.slice(at..at + n),
-            Segment::Open { chunk, start, .. } => {
-                Bytes::copy_from_slice(&chunk[*start + at..*start + at + n])
-            }
+            unsealed => unsealed.copy_range(at, n),
         }
     }
 
@@ -142,12 +254,20 @@ impl Segment {
         self.seal();
         match self {
             Segment::Sealed(bytes) => bytes.split_to(n),
-            Segment::Open { chunk, start, .. } => {
-                let out = Bytes::copy_from_slice(&chunk[*start..*start + n]);
-                *start += n;
+            unsealed => {
+                let out = unsealed.copy_range(0, n);
+                unsealed.consume(n);
                 out
             }
         }
+    }
+
+    /// A copy of `n` unread bytes from offset `at`: what the sharing reads fall back on if a
+    /// segment is not sealed (never, as `seal` leaves it).
+    #[cold]
+    #[inline(never)]
+    fn copy_range(&self, at: usize, n: usize) -> Bytes {
+        Bytes::copy_from_slice(&self.data()[at..at + n])
     }
 
     /// Takes the first `n` unread bytes as a lent slice: consumed, but the memory stays until the
@@ -159,6 +279,11 @@ impl Segment {
                 let from = *start;
                 *start += n;
                 &chunk[from..from + n]
+            }
+            Segment::Growing { buf, start, .. } => {
+                let from = *start;
+                *start += n;
+                &buf[from..from + n]
             }
             Segment::Sealed(bytes) => {
                 *holder = bytes.split_to(n);

@@ -537,3 +537,136 @@ fn fills_of_an_empty_pipe_and_of_a_busy_one_take_faults_alike() {
         }
     }
 }
+
+/// A frame of `n` bytes of a repeating pattern (no `\r` or `\n` in it).
+fn long_body(n: usize) -> Vec<u8> {
+    (0..n).map(|i| b'a' + (i % 23) as u8).collect()
+}
+
+/// A delimited frame longer than 256 KiB that arrives in pieces, with a read after each, ends
+/// up in one piece of memory and is taken from it: whole, unchanged, and followed by the next
+/// frame. At the sizes around the threshold (one under, at, one over) and in 1-byte, 1000-byte
+/// and 64 KiB pieces; owned and lent reads; written with `write_all` and through loans.
+#[test]
+fn a_long_frame_arriving_in_pieces_is_taken_whole_from_one_piece() {
+    let threshold = 256 * 1024;
+    for (len, piece) in [
+        (threshold - 1, 1000),
+        (threshold, 1000),
+        (threshold + 1, 1000),
+        (threshold + 1, 1),
+        (3 << 20, 65536),
+    ] {
+        for (lent, loans) in [(false, false), (true, false), (false, true)] {
+            let (mut p, pool) = pipe();
+            let mut data = long_body(len);
+            data.extend_from_slice(b"\r\nnext\r\n");
+            let mut got = None;
+            for part in data.chunks(piece) {
+                if loans {
+                    let buf = p.get_buffer(0).unwrap();
+                    let k = buf.len().min(part.len());
+                    buf[..k].copy_from_slice(&part[..k]);
+                    p.buffer_written(k).unwrap();
+                    p.write_all(&part[k..]).unwrap();
+                } else {
+                    p.write_all(part).unwrap();
+                }
+                if got.is_none() {
+                    // Everything of a frame that went on arriving past the threshold is here:
+                    // it lies in one piece (one just over it may be found before it grows).
+                    if len >= threshold + 2 * piece && p.len() > len + 2 {
+                        assert_eq!(p.chunks().count(), 1, "len {len}, pieces of {piece}");
+                    }
+                    let frame = if lent {
+                        p.read_until_ref(b"\r\n", false).map(<[u8]>::to_vec)
+                    } else {
+                        p.read_until(b"\r\n", false).map(|b| b.to_vec())
+                    };
+                    match frame {
+                        Ok(frame) => got = Some(frame),
+                        Err(pipe_core::ReadError::NeedMore) => {}
+                        Err(e) => panic!("len {len}, pieces of {piece}: {e:?}"),
+                    }
+                }
+            }
+            let frame = got.expect("the frame was read");
+            assert!(frame == data[..len], "len {len}, pieces of {piece}");
+            assert_eq!(p.read_until(b"\r\n", false).unwrap(), "next");
+            finish(p, &pool);
+        }
+    }
+}
+
+/// The frame limit holds for long frames as for short ones: a frame of `max_frame` bytes is
+/// taken, one more byte gives `LimitExceeded` with at most the limit and the ending buffered,
+/// and `discard_until` then lets the next frame through.
+#[test]
+fn long_frames_meet_the_limit_one_under_at_and_one_over() {
+    let limit = 300 * 1024;
+    for len in [limit - 1, limit, limit + 1] {
+        let (mut p, pool) = pipe();
+        p.set_max_frame(limit);
+        let mut data = long_body(len);
+        data.extend_from_slice(b"\r\nnext\r\n");
+        let mut outcome = None;
+        for part in data.chunks(4096) {
+            p.write_all(part).unwrap();
+            if outcome.is_none() {
+                match p.read_line(false) {
+                    Err(pipe_core::ReadError::NeedMore) => {}
+                    other => outcome = Some(other),
+                }
+            }
+        }
+        match outcome.expect("an outcome") {
+            Ok(line) => {
+                assert!(len <= limit, "len {len}");
+                assert!(line == data[..len]);
+            }
+            Err(pipe_core::ReadError::LimitExceeded { limit: l, buffered }) => {
+                assert!(len > limit, "len {len}");
+                assert_eq!(l, limit);
+                assert!(buffered <= limit + 2 + 4096, "buffered {buffered}");
+                assert_eq!(
+                    p.discard_until(b"\n").unwrap(),
+                    pipe_core::Discarded::Found(len + 2)
+                );
+            }
+            Err(e) => panic!("len {len}: {e:?}"),
+        }
+        assert_eq!(p.read_line(false).unwrap(), "next");
+        finish(p, &pool);
+    }
+}
+
+/// One write larger than the pool's largest chunk is copied once into memory of its own, and a
+/// frame inside it is then taken without another copy; so is an exact read of a body larger
+/// than the largest chunk that arrives in pieces.
+#[test]
+fn large_writes_and_large_exact_reads_come_out_in_one_piece() {
+    let (mut p, pool) = pipe();
+    let body = long_body(3 << 20);
+    p.write_all(&body).unwrap();
+    p.write_all(b"\n").unwrap();
+    assert_eq!(p.chunks().next().map(<[u8]>::len), Some(3 << 20));
+    let line = p.read_line(false).unwrap();
+    assert!(line == body);
+    drop(line);
+    finish(p, &pool);
+
+    let (mut p, pool) = pipe();
+    let mut taken = None;
+    for part in body.chunks(100_000) {
+        p.write_all(part).unwrap();
+        match p.read_exact(body.len()) {
+            Ok(b) => taken = Some(b),
+            Err(pipe_core::ReadError::NeedMore) => {
+                assert!(p.chunks().count() <= 2, "{} pieces", p.chunks().count());
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert!(taken.expect("the body") == body);
+    finish(p, &pool);
+}

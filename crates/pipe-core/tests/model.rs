@@ -64,4 +64,18 @@ proptest! {
         let pool = common::tiny_pool();
         pipe_testkit::model::run(ops, &pool).map_err(TestCaseError::fail)?;
     }
+
+    /// The same with a pool whose largest chunk is 128 bytes, so that writes, reserved frames
+    /// and unfinished delimited frames past it go to memory of their own that grows in place
+    /// (and frames are then shared from it).
+    #[test]
+    fn the_pipe_behaves_like_a_byte_queue_past_the_largest_chunk(
+        ops in prop::collection::vec(op(), 1..120)
+    ) {
+        let pool = pipe_core::Pool::new(
+            pipe_core::PoolConfig::new().min_chunk(64).max_chunk(128),
+        )
+        .expect("a valid pool");
+        pipe_testkit::model::run(ops, &pool).map_err(TestCaseError::fail)?;
+    }
 }

@@ -363,6 +363,52 @@ macro_rules! stream_tests {
         }
 
         $crate::__test_fn! { $test
+            /// Lines longer than 256 KiB (which grow in memory of their own and are handed out
+            /// in one piece) come out whole over a socket: 3 MiB in 4 KiB writes, and 270 KiB
+            /// from a peer that writes one byte at a time while the reads are dropped at random
+            /// points by a short timeout; the lines after them too, and every chunk goes back.
+            fn long_lines_over_a_socket_come_out_whole() {
+                let pool = $crate::cases::pool();
+                let (mut client, mut s) =
+                    $crate::__stream_tcp_pair!($net, $crate::cases::options(&pool, 4 << 20));
+                let long = |n: usize| -> Vec<u8> { (0..n).map(|i| b'a' + (i % 23) as u8).collect() };
+                let (big, small) = (long(3 << 20), long(270 * 1024));
+                let (big2, small2) = (big.clone(), small.clone());
+                let writer = spawn(async move {
+                    let mut data = big2;
+                    data.extend_from_slice(b"\r\nafter\n");
+                    for piece in data.chunks(4096) {
+                        client.write_all(piece).await.unwrap();
+                    }
+                    let mut data = small2;
+                    data.extend_from_slice(b"\nlast\n");
+                    for byte in data {
+                        client.write_all(&[byte]).await.unwrap();
+                    }
+                });
+                let line = s.read_line(false).await.unwrap().unwrap();
+                assert!(line == big[..], "the 3 MiB line");
+                assert_eq!(s.read_line(false).await.unwrap().unwrap(), "after");
+                let mut cancelled = 0;
+                let line = loop {
+                    let timer = ::std::time::Duration::from_micros(200);
+                    match timeout(timer, s.read_line(false)).await {
+                        Ok(line) => break line.unwrap().unwrap(),
+                        Err(_) => cancelled += 1,
+                    }
+                };
+                assert!(line == small[..], "the 270 KiB line ({cancelled} reads dropped)");
+                assert!(cancelled > 0, "the timer must cut some reads short");
+                assert_eq!(s.read_line(false).await.unwrap().unwrap(), "last");
+                assert_eq!(s.read_line(false).await.unwrap(), None);
+                join(writer).await;
+                drop(line);
+                drop(s);
+                $crate::cases::assert_balanced(&pool, "long lines");
+            }
+        }
+
+        $crate::__test_fn! { $test
             /// A line that never ends fails at the limit with a bounded buffer; the connection
             /// goes on after `discard_until`.
             fn an_endless_line_hits_the_limit_with_bounded_memory() {

@@ -29,17 +29,9 @@ pub(crate) struct Local {
     pool: Weak<Inner>,
     /// This thread's counters for the pool; this thread is their only writer.
     pub(crate) shard: Arc<Shard>,
-    /// Per class, idle chunks, each with its own reference to the pool.
-    classes: Box<[Class]>,
-}
-
-/// One class of a thread's cache.
-struct Class {
-    /// How many idle chunks the class may hold: `Inner::thread_cache_slots`, kept here so the
-    /// hot path reads one place.
-    room: usize,
-    /// The idle chunks; never more than `room`.
-    idle: Vec<Idle>,
+    /// Idle chunks per class, each with its own reference to the pool; class `i` holds at most
+    /// `Inner::thread_cache_slots[i]` of them.
+    idle: Vec<Vec<Idle>>,
 }
 
 impl Local {
@@ -54,13 +46,10 @@ impl Local {
             pool_id: inner.id,
             pool: Arc::downgrade(inner),
             shard,
-            classes: inner
+            idle: inner
                 .thread_cache_slots
                 .iter()
-                .map(|&room| Class {
-                    room,
-                    idle: Vec::with_capacity(room),
-                })
+                .map(|&n| Vec::with_capacity(n))
                 .collect(),
         }
     }
@@ -68,24 +57,24 @@ impl Local {
     /// An idle chunk of `class`, if this thread has one.
     #[inline]
     pub(crate) fn take(&mut self, class: usize) -> Option<Idle> {
-        self.classes.get_mut(class)?.idle.pop()
+        self.idle[class].pop()
     }
 
-    /// Takes the idle chunk of `class` out of `slot` if the class has room.
+    /// Keeps an idle chunk of `class` if the class has room; gives it back if not.
     #[inline]
-    pub(crate) fn put_from(&mut self, class: usize, slot: &mut Option<Idle>) {
-        if let Some(c) = self.classes.get_mut(class)
-            && c.idle.len() < c.room
-            && let Some(idle) = slot.take()
-        {
-            c.idle.push(idle);
+    pub(crate) fn put(&mut self, class: usize, idle: Idle) -> Result<(), Idle> {
+        if self.idle[class].len() < idle.1.thread_cache_slots[class] {
+            self.idle[class].push(idle);
+            Ok(())
+        } else {
+            Err(idle)
         }
     }
 }
 
 impl Drop for Local {
     fn drop(&mut self) {
-        for (buf, home) in self.classes.iter_mut().flat_map(|c| c.idle.drain(..)) {
+        for (buf, home) in self.idle.drain(..).flatten() {
             home.stash(buf, |c| home.shared.add_shared(c, 1));
         }
     }
@@ -107,10 +96,6 @@ pub(crate) fn with_local<R>(inner: &Arc<Inner>, f: impl FnOnce(&mut Local) -> R)
 
 #[inline]
 fn find_or_make(locals: &mut Vec<Local>, inner: &Arc<Inner>) -> usize {
-    // Most threads use one pool.
-    if locals.first().is_some_and(|l| l.pool_id == inner.id) {
-        return 0;
-    }
     match locals.iter().position(|l| l.pool_id == inner.id) {
         Some(i) => i,
         None => {
@@ -129,22 +114,28 @@ pub(crate) fn count_here(inner: &Arc<Inner>, c: Counter) {
     }
 }
 
-/// Runs `f` on this thread's entry for the pool of the idle chunk in `slot`, with the slot, so
-/// that `f` may take the chunk; `None` (and `f` not run) when `slot` is empty or there is no
-/// entry to use (thread teardown, or in use further up the stack).
+/// Runs `f` on this thread's entry for `idle`'s pool, handing `idle` over to it; gives `idle`
+/// back when there is no entry to use (thread teardown, or in use further up the stack).
 #[inline]
-pub(crate) fn with_local_slot<R>(
-    slot: &mut Option<Idle>,
-    f: impl FnOnce(&mut Local, &mut Option<Idle>) -> R,
-) -> Option<R> {
-    LOCALS
+pub(crate) fn with_local_owned<R>(
+    idle: Idle,
+    f: impl FnOnce(&mut Local, Idle) -> R,
+) -> Result<R, Idle> {
+    let mut parts = Some(idle);
+    let out = LOCALS
         .try_with(|cell| {
             let mut locals = cell.try_borrow_mut().ok()?;
-            let i = find_or_make(&mut locals, &slot.as_ref()?.1);
-            Some(f(&mut locals[i], slot))
+            let idle = parts.take()?;
+            let i = find_or_make(&mut locals, &idle.1);
+            Some(f(&mut locals[i], idle))
         })
         .ok()
-        .flatten()
+        .flatten();
+    match (out, parts) {
+        (Some(out), _) => Ok(out),
+        (None, Some(idle)) => Err(idle),
+        (None, None) => unreachable!("`idle` is taken only on the way to `f`"),
+    }
 }
 
 /// Drops this thread's entry for `inner` (a pool that closed), with its idle chunks.
@@ -165,11 +156,7 @@ pub(crate) fn forget(inner: &Inner) {
 pub(crate) fn trim_local(inner: &Arc<Inner>) -> u64 {
     // Take the chunks out first: dropping a pool reference inside the borrow could re-enter.
     let taken: Vec<_> = with_local(inner, |local| {
-        local
-            .classes
-            .iter_mut()
-            .flat_map(|c| c.idle.drain(..))
-            .collect()
+        local.idle.iter_mut().flat_map(|v| v.drain(..)).collect()
     })
     .unwrap_or_default();
     taken.len() as u64

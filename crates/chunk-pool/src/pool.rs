@@ -288,28 +288,22 @@ impl Pool {
     #[inline]
     pub(crate) fn recycle(buf: Box<[u8]>, home: Arc<Inner>) {
         let bytes = buf.len() as u64;
-        let class = home
-            .class_of_capacity(buf.len())
-            .filter(|_| !home.closed.load(Relaxed));
-        // The chunk stays in `slot` until this thread's cache takes it; what is left there
-        // afterwards goes on to the shared queue.
-        let mut slot = Some((buf, home));
-        let counted = cache::with_local_slot(&mut slot, |local, slot| {
+        let class = home.class_of_capacity(buf.len());
+        let cached = cache::with_local_owned((buf, home), |local, idle| {
             local.shard.add_owned(Counter::Returned, 1);
             local.shard.add_owned(Counter::ReturnedBytes, bytes);
-            if let Some(c) = class {
-                local.put_from(c, slot);
-            }
+            let kept = match class {
+                Some(c) if !idle.1.closed.load(Relaxed) => local.put(c, idle),
+                _ => Err(idle),
+            };
             // Overflow goes to the shared queue once the thread's entry is no longer borrowed:
             // dropping the last pool reference there could re-enter the cache.
-            slot.is_some().then(|| local.shard.clone())
+            kept.map_err(|idle| (idle, local.shard.clone()))
         });
-        let Some((buf, home)) = slot else {
-            return;
-        };
-        match counted {
-            Some(Some(shard)) => home.stash(buf, |c| shard.add_owned(c, 1)),
-            _ => {
+        match cached {
+            Ok(Ok(())) => {}
+            Ok(Err(((buf, home), shard))) => home.stash(buf, |c| shard.add_owned(c, 1)),
+            Err((buf, home)) => {
                 home.shared.add_shared(Counter::Returned, 1);
                 home.shared.add_shared(Counter::ReturnedBytes, bytes);
                 home.stash(buf, |c| home.shared.add_shared(c, 1));

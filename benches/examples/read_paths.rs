@@ -7,7 +7,7 @@
 //! request), `pool-cycle` (a chunk acquired and dropped), `stream-requests` (a stream whose transport alternates "not ready" and a request),
 //! `stream-lines` and `stream-lines-bufreader` (64 B lines through a tokio stream's owned
 //! `read_line` and through tokio's `BufReader::read_until`), `frame8m` (one 8 MiB frame written
-//! at once and read with `read_until`, 20 times). 64-byte lines and RESP frames of
+//! at once and read with `read_until`, 20 times), `frame8m-pieces` (the same in 1 KiB pieces). 64-byte lines and RESP frames of
 //! 4 MiB in all, fed in 16 KiB writes. The README's "Fast paths" figures come from it.
 
 use chunkedbuffer_benches::peers::{PipeForm, pipe_frames, pipe_lines};
@@ -82,6 +82,23 @@ fn main() {
                 chunkedbuffer_benches::source::Pieces::new(&lines(64, total), 16 * 1024),
                 16 * 1024,
             )),
+        // One 8 MiB frame written in 1 KiB pieces with a `read_until` attempt after each, 5
+        // times (the `frame/8MiB` row's "1 KiB pieces").
+        "frame8m-pieces" => {
+            let mut data = vec![b'x'; 8 << 20];
+            data.extend_from_slice(b"\r\n");
+            let mut n = 0;
+            for _ in 0..5 {
+                let mut p = chunkedbuffer_benches::peers::pipe(pipe_core::UNLIMITED);
+                for piece in data.chunks(1024) {
+                    p.write_all(piece).expect("open");
+                    if let Ok(frame) = p.read_until(b"\r\n", false) {
+                        n += std::hint::black_box(frame).len() as u64;
+                    }
+                }
+            }
+            n
+        }
         // One 8 MiB frame written at once and read with `read_until`, 20 times.
         "frame8m" => {
             let mut data = vec![b'x'; 8 << 20];

@@ -212,22 +212,30 @@ impl Pipe {
         Poll::Ready(())
     }
 
-    /// Serves `request`, calling `fill` (see [`FillFn`]) as long as it needs more. Cancel
-    /// safe: dropping the caller between polls loses nothing.
+    /// Serves `request`, calling `fill` (see [`FillFn`]) as long as it needs more; the outcome
+    /// as [`into_io`] maps it. Cancel safe: dropping the caller between polls loses nothing.
     pub(crate) fn poll_request(
         &mut self,
         cx: &mut Context<'_>,
         request: ReadRequest<'_>,
         mut fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
-    ) -> Poll<Result<Bytes, ReadError>> {
+    ) -> Poll<io::Result<Option<Bytes>>> {
         loop {
-            match self.try_request(request) {
+            // A line, the form people write first, is read without the request dispatch, and
+            // a frame goes out without the outcome conversion: 64 B lines through a stream's
+            // `read_line().await`, 424 -> 389 instructions a line (`read_paths stream-lines`).
+            let attempt = match request {
+                ReadRequest::Line { with_ending } => self.read_line(with_ending),
+                other => self.try_request(other),
+            };
+            match attempt {
+                Ok(frame) => return Poll::Ready(Ok(Some(frame))),
                 Err(ReadError::NeedMore) => {}
-                done => return Poll::Ready(done),
+                Err(e) => return Poll::Ready(into_io(Err(e))),
             }
             let budget = self.fill_budget(request);
             if let Err(e) = ready!(self.poll_more(cx, budget, &mut fill)) {
-                return Poll::Ready(Err(e));
+                return Poll::Ready(into_io(Err(e)));
             }
         }
     }
@@ -432,7 +440,7 @@ pub trait PollRead {
         cx: &mut Context<'_>,
         request: ReadRequest<'_>,
     ) -> Poll<io::Result<Option<Bytes>>> {
-        self.with_parts(|pipe, fill| pipe.poll_request(cx, request, fill).map(into_io))
+        self.with_parts(|pipe, fill| pipe.poll_request(cx, request, fill))
     }
 
     /// Polls handing every complete buffered line to `f` (see [`Pipe::read_lines_with`]),

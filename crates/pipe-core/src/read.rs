@@ -224,7 +224,12 @@ impl Pipe {
     }
 
     #[inline]
-    fn read_frame(&mut self, sep: &[u8], keep: bool, line: bool) -> Result<Bytes, ReadError> {
+    pub(crate) fn read_frame(
+        &mut self,
+        sep: &[u8],
+        keep: bool,
+        line: bool,
+    ) -> Result<Bytes, ReadError> {
         // The common case in one pass: a one-byte separator, a frame inside the first segment
         // (which then holds unread bytes, so nothing before it is spent) that a writer no longer
         // holds, no sealed slice on loan, no search progress to resume. It pays: 64 B lines,

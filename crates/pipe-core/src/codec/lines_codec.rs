@@ -145,7 +145,7 @@ impl LinesCodec {
         if self.is_discarding && !self.discard(src)? {
             return Ok(Err(ReadError::NeedMore));
         }
-        let line = with_limit(src, self.max_length, |p| p.read_line(false));
+        let line = with_limit(src, self.max_length, |p| p.read_frame(b"\n", false, true));
         if let Err(ReadError::LimitExceeded { .. }) = line {
             self.is_discarding = true;
             return Err(LinesCodecError::MaxLineLengthExceeded);

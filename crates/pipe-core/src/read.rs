@@ -123,6 +123,7 @@ impl Pipe {
     /// assert_eq!(total, 2);
     /// # Ok::<(), pipe_core::WriteError>(())
     /// ```
+    #[inline]
     pub fn read_line_ref(&mut self, with_ending: bool) -> Result<&[u8], ReadError> {
         self.read_frame_ref(b"\n", with_ending, true)
     }
@@ -219,6 +220,7 @@ impl Pipe {
 
     /// [`read_until`](Pipe::read_until) without allocating: the frame is lent until the next
     /// call on the pipe.
+    #[inline]
     pub fn read_until_ref(&mut self, sep: &[u8], with_sep: bool) -> Result<&[u8], ReadError> {
         self.read_frame_ref(sep, with_sep, false)
     }
@@ -336,6 +338,7 @@ impl Pipe {
 
     /// [`read_exact`](Pipe::read_exact) without allocating: the bytes are lent until the next
     /// call on the pipe.
+    #[inline]
     pub fn read_exact_ref(&mut self, n: usize) -> Result<&[u8], ReadError> {
         // The common case in one pass: the bytes lie in the first segment (which then holds
         // unread bytes, so nothing before it is spent) and no sealed slice is on loan. It pays:

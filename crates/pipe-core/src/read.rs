@@ -462,6 +462,7 @@ impl Pipe {
     }
 
     /// Drops up to `n` bytes from the front; returns how many were dropped.
+    #[inline]
     pub fn skip(&mut self, n: usize) -> usize {
         // `consume` drops a spent first segment (memory of a lent frame) on its own, so only
         // the held slice is let go here: one pass over the front instead of two.
@@ -510,6 +511,7 @@ impl Pipe {
     }
 
     /// The buffered bytes as slices, oldest first, without copying (one per chunk).
+    #[inline]
     pub fn chunks(&self) -> impl Iterator<Item = &[u8]> {
         // By index rather than through `VecDeque::iter`: most callers take only the first
         // slice, and this makes that a bounds check and a load (about 50 instructions less a

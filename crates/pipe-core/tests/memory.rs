@@ -320,33 +320,6 @@ fn a_frame_reservation_lapses_when_bytes_are_consumed() {
     finish(p, &pool);
 }
 
-/// A transport for the adapter kit: each poll takes the next step of a script (`None`: not
-/// ready yet; `Some(bytes)`: those bytes; the script's end: the end of the stream).
-struct Scripted {
-    pipe: pipe_core::Pipe,
-    script: std::collections::VecDeque<Option<Vec<u8>>>,
-}
-
-impl pipe_core::adapter::PollRead for Scripted {
-    fn with_parts<R>(
-        &mut self,
-        f: impl FnOnce(&mut pipe_core::Pipe, &mut pipe_core::adapter::FillFn<'_>) -> R,
-    ) -> R {
-        let script = &mut self.script;
-        f(
-            &mut self.pipe,
-            &mut pipe_core::adapter::from_transport(|_cx, buf| match script.pop_front() {
-                Some(None) => std::task::Poll::Pending,
-                Some(Some(data)) => {
-                    buf[..data.len()].copy_from_slice(&data);
-                    std::task::Poll::Ready(Ok(data.len()))
-                }
-                None => std::task::Poll::Ready(Ok(0)),
-            }),
-        )
-    }
-}
-
 /// Polls `fut` until it is ready (the scripted transport needs no wake-ups).
 fn run<F: std::future::Future>(fut: F) -> F::Output {
     let mut fut = std::pin::pin!(fut);
@@ -365,15 +338,12 @@ fn run<F: std::future::Future>(fut: F) -> F::Output {
 fn a_busy_stream_reuses_its_chunk_and_an_idle_one_holds_none() {
     let pool = common::tiny_pool();
     let requests = 50;
-    let mut script = std::collections::VecDeque::new();
+    let mut script = Vec::new();
     for i in 0..requests {
-        script.push_back(None);
-        script.push_back(Some(vec![i as u8; 100]));
+        script.push(Step::Pending);
+        script.push(Step::Data(vec![i as u8; 100]));
     }
-    let mut s = Scripted {
-        pipe: pipe_core::Pipe::with_options(pipe_core::PipeOptions::new().pool(pool.clone())),
-        script,
-    };
+    let mut s = faulty(&pool, script);
     for i in 0..requests {
         assert_eq!(run(pipe_core::adapter::fill_more(&mut s)).unwrap(), 100);
         assert_eq!(s.pipe.read_exact_ref(100).unwrap(), &[i as u8; 100][..]);
@@ -388,10 +358,7 @@ fn a_busy_stream_reuses_its_chunk_and_an_idle_one_holds_none() {
     assert_eq!(pool.stats().outstanding_chunks, 0);
 
     // Idle: a poll that finds nothing gives the chunk back.
-    let mut s = Scripted {
-        pipe: pipe_core::Pipe::with_options(pipe_core::PipeOptions::new().pool(pool.clone())),
-        script: [Some(vec![1u8; 10]), None].into_iter().collect(),
-    };
+    let mut s = faulty(&pool, [Step::Data(vec![1u8; 10]), Step::Pending]);
     assert_eq!(run(pipe_core::adapter::fill_more(&mut s)).unwrap(), 10);
     s.pipe.skip(10);
     let mut idle = std::pin::pin!(pipe_core::adapter::fill_more(&mut s));
@@ -404,10 +371,11 @@ fn a_busy_stream_reuses_its_chunk_and_an_idle_one_holds_none() {
     );
 }
 
-/// One poll of a [`Faulty`] transport.
+/// One poll of a [`Faulty`] transport (a transport for the adapter kit whose polls follow a
+/// script; the scripted transport needs no wake-ups, see [`run`]).
 enum Step {
     Pending,
-    Data(&'static [u8]),
+    Data(Vec<u8>),
     /// Reports this many bytes read, whatever the buffer's size (a transport that lies).
     Claim(usize),
     Fail(std::io::ErrorKind),
@@ -432,7 +400,7 @@ impl pipe_core::adapter::PollRead for Faulty {
             &mut pipe_core::adapter::from_transport(|_cx, buf| match script.pop_front() {
                 Some(Step::Pending) => Poll::Pending,
                 Some(Step::Data(data)) => {
-                    buf[..data.len()].copy_from_slice(data);
+                    buf[..data.len()].copy_from_slice(&data);
                     Poll::Ready(Ok(data.len()))
                 }
                 Some(Step::Claim(n)) => Poll::Ready(Ok(n)),
@@ -466,9 +434,9 @@ fn fills_of_an_empty_pipe_and_of_a_busy_one_take_faults_alike() {
         let first: &'static [u8] = if busy { b"a" } else { b"" };
         let mut script = vec![];
         if busy {
-            script.push(Step::Data(first));
+            script.push(Step::Data(first.to_vec()));
         }
-        script.extend([Step::Fail(Interrupted), Step::Data(b"line\n")]);
+        script.extend([Step::Fail(Interrupted), Step::Data(b"line\n".to_vec())]);
         let mut s = faulty(&pool, script);
         if busy {
             assert_eq!(run(pipe_core::adapter::fill_more(&mut s)).unwrap(), 1);
@@ -486,9 +454,9 @@ fn fills_of_an_empty_pipe_and_of_a_busy_one_take_faults_alike() {
         for step in [Step::Fail(WouldBlock), Step::Pending] {
             let mut script = vec![];
             if busy {
-                script.push(Step::Data(first));
+                script.push(Step::Data(first.to_vec()));
             }
-            script.extend([step, Step::Data(b"x\n")]);
+            script.extend([step, Step::Data(b"x\n".to_vec())]);
             let mut s = faulty(&pool, script);
             {
                 let mut read = std::pin::pin!(pipe_core::adapter::read_line(&mut s, true));
@@ -518,7 +486,7 @@ fn fills_of_an_empty_pipe_and_of_a_busy_one_take_faults_alike() {
         ] {
             let mut script = vec![];
             if busy {
-                script.push(Step::Data(b"ok\n"));
+                script.push(Step::Data(b"ok\n".to_vec()));
             }
             script.push(step);
             let mut s = faulty(&pool, script);

@@ -152,6 +152,7 @@ impl Pipe {
     /// poll again). On `Pending` the lent chunk goes back unless it holds earlier data.
     ///
     /// `Ready(())` means the pipe changed (data, end or error); call [`Pipe::try_request`] again.
+    #[inline]
     pub(crate) fn poll_fill(
         &mut self,
         cx: &mut Context<'_>,
@@ -195,6 +196,7 @@ impl Pipe {
 
     /// After a fill's bytes are committed: gives the spare back if nothing came, closes the
     /// pipe at the end of the stream or with the transport's error.
+    #[inline]
     fn end_fill(&mut self, fill: Fill) -> Poll<()> {
         match fill {
             Fill::Retry | Fill::Got(1..) => {}

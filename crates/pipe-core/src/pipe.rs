@@ -624,14 +624,15 @@ impl Pipe {
         self.pending = Some((self.consumed_total(), n));
     }
 
-    /// Acts on [`reserve_frame`](Pipe::reserve_frame) before a write: if the awaited frame
-    /// would not fit where the next bytes go, moves the buffered bytes (all part of the frame)
-    /// into one fresh chunk with room for the whole frame.
     /// The capacity of the pool's largest chunk.
     pub(crate) fn pool_max_chunk(&self) -> usize {
         self.pool.max_chunk()
     }
 
+    /// Acts on [`reserve_frame`](Pipe::reserve_frame) before a write: if the awaited frame
+    /// would not fit where the next bytes go, moves the buffered bytes (all part of the frame)
+    /// into one fresh chunk with room for the whole frame, or, above the pool's largest chunk,
+    /// into growing memory of their own.
     fn make_room_for_pending(&mut self) {
         let Some((at, n)) = self.pending.take() else {
             return;
@@ -695,7 +696,7 @@ impl Pipe {
     /// pool, so an idle stream holds none). It pays on a server with one request in flight per
     /// connection, whose every other poll finds nothing: no segment is made and dropped for an
     /// empty read (`read_paths stream-requests` under callgrind: 1,639 instructions a request
-    /// through `get_buffer`, 1,321 this way).
+    /// through `get_buffer`, 1,311 this way).
     #[inline]
     pub(crate) fn take_fill_chunk(&mut self) -> Option<Chunk> {
         if !matches!(self.state, PipeState::Open) || self.lent.is_some() || self.pending.is_some() {

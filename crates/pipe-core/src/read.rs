@@ -46,8 +46,9 @@ impl Pipe {
 
     /// After a search found no end in all that is buffered: a frame that long is likely to go
     /// on, so from [`LONG_FRAME`] bytes (or the pool's largest chunk, if smaller) the pipe
-    /// reserves room for one twice as long (within the limit). The frame then arrives in one piece of memory that grows, as a `Vec` does,
-    /// and is taken without a copy; below, nothing changes. 8 MiB frames in 1 KiB pieces ran at
+    /// reserves room for one twice as long (within the limit). The frame then arrives in one
+    /// piece of memory that grows, as a `Vec` does, and is taken without a copy; below,
+    /// nothing changes. 8 MiB frames in 1 KiB pieces ran at
     /// 0.42x tokio's `BufReader` without it: the bytes were written into chunks, then copied
     /// out, two passes over memory that no longer fits in a cache (`cargo xtask bench` rows
     /// `frame/8MiB`).

@@ -82,33 +82,25 @@ fn main() {
                 chunkedbuffer_benches::source::Pieces::new(&lines(64, total), 16 * 1024),
                 16 * 1024,
             )),
-        // One 8 MiB frame written in 1 KiB pieces with a `read_until` attempt after each, 5
-        // times (the `frame/8MiB` row's "1 KiB pieces").
-        "frame8m-pieces" => {
+        // One 8 MiB frame written at once and read with `read_until`, 20 times; or written in
+        // 1 KiB pieces with a `read_until` attempt after each, 5 times (the `frame/8MiB` rows).
+        "frame8m" | "frame8m-pieces" => {
             let mut data = vec![b'x'; 8 << 20];
             data.extend_from_slice(b"\r\n");
+            let (piece, rounds) = if form == "frame8m" {
+                (data.len(), 20)
+            } else {
+                (1024, 5)
+            };
             let mut n = 0;
-            for _ in 0..5 {
+            for _ in 0..rounds {
                 let mut p = chunkedbuffer_benches::peers::pipe(pipe_core::UNLIMITED);
-                for piece in data.chunks(1024) {
-                    p.write_all(piece).expect("open");
+                for part in data.chunks(piece) {
+                    p.write_all(part).expect("open");
                     if let Ok(frame) = p.read_until(b"\r\n", false) {
                         n += std::hint::black_box(frame).len() as u64;
                     }
                 }
-            }
-            n
-        }
-        // One 8 MiB frame written at once and read with `read_until`, 20 times.
-        "frame8m" => {
-            let mut data = vec![b'x'; 8 << 20];
-            data.extend_from_slice(b"\r\n");
-            let mut n = 0;
-            for _ in 0..20 {
-                let mut p = chunkedbuffer_benches::peers::pipe(pipe_core::UNLIMITED);
-                p.write_all(&data).expect("open");
-                n +=
-                    std::hint::black_box(p.read_until(b"\r\n", false).expect("whole")).len() as u64;
             }
             n
         }

@@ -638,3 +638,46 @@ fn large_writes_and_large_exact_reads_come_out_in_one_piece() {
     assert!(taken.expect("the body") == body);
     finish(p, &pool);
 }
+
+/// A long frame still growing when the stream ends: after a clean end the whole unfinished
+/// frame comes back as `Partial` (then `End`), after a failed one the error comes every time
+/// with the bytes still buffered; every chunk goes back either way.
+#[test]
+fn a_long_frame_cut_short_by_the_end_or_an_error_loses_nothing() {
+    for failed in [false, true] {
+        let (mut p, pool) = pipe();
+        let body = long_body(600 * 1024);
+        for part in body.chunks(4096) {
+            p.write_all(part).unwrap();
+            assert!(matches!(
+                p.read_until(b"\r\n", false),
+                Err(pipe_core::ReadError::NeedMore)
+            ));
+        }
+        assert_eq!(p.chunks().count(), 1, "the frame grew in one piece");
+        if failed {
+            let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+            p.eof_with_error(reset).unwrap();
+            for _ in 0..3 {
+                match p.read_until(b"\r\n", false) {
+                    Err(pipe_core::ReadError::Stream(e)) => {
+                        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset);
+                    }
+                    other => panic!("{other:?}"),
+                }
+                assert_eq!(p.len(), body.len());
+            }
+        } else {
+            p.eof().unwrap();
+            match p.read_until(b"\r\n", false) {
+                Err(pipe_core::ReadError::Partial(rest)) => assert!(rest == body),
+                other => panic!("{other:?}"),
+            }
+            assert!(matches!(
+                p.read_until(b"\r\n", false),
+                Err(pipe_core::ReadError::End)
+            ));
+        }
+        finish(p, &pool);
+    }
+}

@@ -385,6 +385,14 @@ fn stream_workload(rt: &tokio::runtime::Runtime, report: &mut Report, total: usi
             Box::new(|| rt.block_on(peers::tokio_stream_lines(src()))),
         ),
         (
+            "ChunkedStream::read_line_ref (tokio)",
+            Box::new(|| rt.block_on(peers::tokio_stream_lines_ref(src()))),
+        ),
+        (
+            "ChunkedStream::read_line_ref (async-std)",
+            Box::new(|| async_std::task::block_on(peers::async_std_stream_lines_ref(src()))),
+        ),
+        (
             "ChunkedStream pipe_mut().read_line_ref + fill_more (tokio)",
             Box::new(|| rt.block_on(peers::tokio_stream_sync_parse(src()))),
         ),

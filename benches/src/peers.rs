@@ -203,15 +203,26 @@ pub async fn any_delimiter<R: tokio::io::AsyncRead + Unpin>(reader: R, capacity:
     n
 }
 
-/// Defines the two line readers of one adapter's `ChunkedStream` (owned `read_line` and the
-/// batch `read_lines_with`) for a transport bound.
+/// Defines the three line readers of one adapter's `ChunkedStream` (owned `read_line`, lent
+/// `read_line_ref` and the batch `read_lines_with`) for a transport bound.
 macro_rules! stream_readers {
-    ($lines:ident, $batch:ident, $stream:path, $bound:path) => {
+    ($lines:ident, $lent:ident, $batch:ident, $stream:path, $bound:path) => {
         /// The stream's owned `read_line`, until the end.
         pub async fn $lines<R: $bound + Unpin>(reader: R) -> u64 {
             let mut s = <$stream>::new(reader);
             let mut n = 0;
             while let Some(line) = s.read_line(true).await.expect("read") {
+                black_box(line);
+                n += 1;
+            }
+            n
+        }
+
+        /// The stream's lending `read_line_ref`, until the end.
+        pub async fn $lent<R: $bound + Unpin>(reader: R) -> u64 {
+            let mut s = <$stream>::new(reader);
+            let mut n = 0;
+            while let Some(line) = s.read_line_ref(true).await.expect("read") {
                 black_box(line);
                 n += 1;
             }
@@ -261,12 +272,14 @@ pub async fn tokio_stream_sync_parse<R: tokio::io::AsyncRead + Unpin>(reader: R)
 
 stream_readers!(
     tokio_stream_lines,
+    tokio_stream_lines_ref,
     tokio_stream_batch,
     pipe_tokio::ChunkedStream<R>,
     tokio::io::AsyncRead
 );
 stream_readers!(
     async_std_stream_lines,
+    async_std_stream_lines_ref,
     async_std_stream_batch,
     pipe_async_std::ChunkedStream<R>,
     futures_io::AsyncRead
@@ -346,6 +359,7 @@ mod tests {
             .expect("a runtime");
         let src = || crate::source::Pieces::new(&lines, 1000);
         assert_eq!(rt.block_on(tokio_stream_lines(src())), want);
+        assert_eq!(rt.block_on(tokio_stream_lines_ref(src())), want);
         assert_eq!(rt.block_on(tokio_stream_batch(src())), want);
         assert_eq!(rt.block_on(tokio_stream_sync_parse(src())), want);
     }

@@ -231,6 +231,96 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
         adapter::read_exact(self, n)
     }
 
+    /// The next line lent from the stream's pipe until the stream is used again: the async
+    /// form of [`Pipe::read_line_ref`], for loops that look at each line and move on (no
+    /// allocation, no reference count; a line split across chunks is copied once into a reused
+    /// buffer). Otherwise as [`read_line`](ChunkedStream::read_line): `Ok(None)` at the end, a
+    /// last line without `\n` an `UnexpectedEof` error carrying it, a line over the maximum
+    /// frame size `InvalidData` with nothing consumed.
+    ///
+    /// Cancel safe: the line is consumed only when the future completes.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// let io = &b"SET k v\r\nGET k\r\n"[..];
+    /// let mut stream = pipe_async_std::ChunkedStream::new(io);
+    /// let mut commands = 0;
+    /// while let Some(line) = stream.read_line_ref(false).await? {
+    ///     assert!(line.starts_with(b"SET") || line.starts_with(b"GET"));
+    ///     commands += 1;
+    /// }
+    /// assert_eq!(commands, 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_line_ref(
+        &mut self,
+        with_ending: bool,
+    ) -> impl Future<Output = io::Result<Option<&[u8]>>> + '_ {
+        let io = &mut self.io;
+        adapter::read_line_ref(
+            &mut self.pipe,
+            from_transport(move |cx, buf| poll_transport(io, cx, buf)),
+            with_ending,
+        )
+    }
+
+    /// The next frame ending in `sep`, lent until the stream is used again: the async form of
+    /// [`Pipe::read_until_ref`]. Outcomes as [`read_until`](ChunkedStream::read_until).
+    ///
+    /// Cancel safe: the frame is consumed only when the future completes.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// let io = &b"key\0value\0"[..];
+    /// let mut stream = pipe_async_std::ChunkedStream::new(io);
+    /// assert_eq!(stream.read_until_ref(b"\0", false).await?, Some(&b"key"[..]));
+    /// assert_eq!(stream.read_until_ref(b"\0", true).await?, Some(&b"value\0"[..]));
+    /// assert_eq!(stream.read_until_ref(b"\0", true).await?, None);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_until_ref<'a>(
+        &'a mut self,
+        sep: &'a [u8],
+        with_sep: bool,
+    ) -> impl Future<Output = io::Result<Option<&'a [u8]>>> + 'a {
+        let io = &mut self.io;
+        adapter::read_until_ref(
+            &mut self.pipe,
+            from_transport(move |cx, buf| poll_transport(io, cx, buf)),
+            sep,
+            with_sep,
+        )
+    }
+
+    /// Exactly `n` bytes lent until the stream is used again: the async form of
+    /// [`Pipe::read_exact_ref`]. Outcomes as [`read_exact`](ChunkedStream::read_exact).
+    ///
+    /// Cancel safe: the bytes are consumed only when the future completes.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// let io = &[0, 3, b'a', b'b', b'c'][..];
+    /// let mut stream = pipe_async_std::ChunkedStream::new(io);
+    /// let header = stream.read_exact_ref(2).await?.unwrap();
+    /// let len = u16::from_be_bytes([header[0], header[1]]) as usize;
+    /// assert_eq!(stream.read_exact_ref(len).await?, Some(&b"abc"[..]));
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_exact_ref(
+        &mut self,
+        n: usize,
+    ) -> impl Future<Output = io::Result<Option<&[u8]>>> + '_ {
+        let io = &mut self.io;
+        adapter::read_exact_ref(
+            &mut self.pipe,
+            from_transport(move |cx, buf| poll_transport(io, cx, buf)),
+            n,
+        )
+    }
+
     /// Between 1 and `n` bytes, as soon as any are there. `Ok(None)` at the end; `n == 0` is
     /// `InvalidInput`.
     ///

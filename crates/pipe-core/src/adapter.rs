@@ -24,6 +24,7 @@ use bytes::Bytes;
 
 use crate::error::ReadError;
 use crate::pipe::{Pipe, PipeState};
+use crate::read::cut_ending;
 
 /// What one poll of the transport gave.
 enum Fill {
@@ -119,6 +120,11 @@ impl Pipe {
             ReadRequest::AtMost(_) | ReadRequest::Peek(_) => return usize::MAX,
             ReadRequest::Exact(_) | ReadRequest::ToEnd => 1,
         };
+        self.budget_with_slack(slack)
+    }
+
+    /// [`fill_budget`](Pipe::fill_budget) for a read that needs `slack` bytes past the limit.
+    fn budget_with_slack(&self, slack: usize) -> usize {
         self.max_frame
             .saturating_add(slack)
             .saturating_sub(self.len)
@@ -673,6 +679,220 @@ pub fn discard_until<'a, T: PollRead + ?Sized>(
 ) -> impl Future<Output = io::Result<usize>> + 'a {
     let mut dropped = 0;
     poll_fn(move |cx| stream.poll_discard_until(cx, sep, &mut dropped))
+}
+
+// ----- lending reads: the frame is lent from the pipe until the stream is used again -----------
+
+/// What a lending read takes.
+#[derive(Clone, Copy)]
+enum Lent<'a> {
+    /// A frame ending in `sep`, the ending kept if `keep`; `line`: `\n` or `\r\n`.
+    Frame {
+        sep: &'a [u8],
+        keep: bool,
+        line: bool,
+    },
+    /// Exactly this many bytes.
+    Exact(usize),
+}
+
+impl Lent<'_> {
+    /// What a fill may add beyond the frame limit: the ending a frame search needs.
+    fn slack(self) -> usize {
+        match self {
+            Lent::Frame { line: true, .. } => 2,
+            Lent::Frame { sep, .. } => sep.len(),
+            Lent::Exact(_) => 1,
+        }
+    }
+}
+
+impl Pipe {
+    /// How many bytes the lending read `lent` takes, if they are buffered; else the outcome.
+    #[inline]
+    fn locate_lent(&mut self, lent: Lent<'_>) -> Result<usize, ReadError> {
+        match lent {
+            Lent::Frame { sep, line, .. } => self.locate(sep, line),
+            Lent::Exact(n) => self.check_exact(n).map(|()| n),
+        }
+    }
+
+    /// Takes the `n` bytes [`locate_lent`](Pipe::locate_lent) found, lent.
+    #[inline]
+    fn take_located(&mut self, n: usize, lent: Lent<'_>) -> &[u8] {
+        match lent {
+            Lent::Frame { sep, keep, line } => self.lend_frame(n, sep, keep, line),
+            Lent::Exact(_) => self.take_lent(n),
+        }
+    }
+}
+
+/// The future of a lending read (see [`read_line_ref`]): ready with a frame lent from the pipe
+/// for as long as the pipe stays borrowed.
+struct LendRead<'a, F> {
+    /// `None` once the frame or the outcome was handed out.
+    pipe: Option<&'a mut Pipe>,
+    fill: F,
+    lent: Lent<'a>,
+}
+
+impl<'a, F> Future for LendRead<'a, F>
+where
+    F: FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()> + Unpin,
+{
+    type Output = io::Result<Option<&'a [u8]>>;
+
+    #[inline]
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let lent = this.lent;
+        let Some(pipe) = this.pipe.as_deref_mut() else {
+            return Poll::Ready(Err(io::Error::other(
+                "a lending read was polled after it completed",
+            )));
+        };
+        // The common case in one pass (a line inside the first chunk).
+        if let Lent::Frame {
+            sep: &[byte],
+            keep,
+            line,
+        } = lent
+            && let Some((from, n)) = pipe.consume_head_frame(byte)
+        {
+            let pipe = this.pipe.take().expect("checked above");
+            let frame = pipe.head_slice(from, n);
+            return Poll::Ready(Ok(Some(cut_ending(frame, &[byte], keep, line))));
+        }
+        // Found first, taken after: the frame's borrow must outlive this poll, so it is made
+        // only on the path that returns it.
+        let outcome = loop {
+            match pipe.locate_lent(lent) {
+                Ok(n) => break Ok(n),
+                Err(ReadError::NeedMore) => {}
+                Err(e) => break Err(e),
+            }
+            let budget = pipe.budget_with_slack(lent.slack());
+            if let Err(e) = ready!(pipe.poll_more(cx, budget, &mut this.fill)) {
+                break Err(e);
+            }
+        };
+        let pipe = this.pipe.take().expect("checked above");
+        Poll::Ready(match outcome {
+            Ok(n) => Ok(Some(pipe.take_located(n, lent))),
+            Err(ReadError::End) => Ok(None),
+            Err(ReadError::Stream(e)) => Err(e.to_io_error()),
+            Err(e) => Err(e.into()),
+        })
+    }
+}
+
+/// The next line lent from `pipe` (see [`Pipe::read_line_ref`]), filling it with `fill` (see
+/// [`FillFn`]) as needed: the future behind the adapters' `read_line_ref`. `Ok(None)` at the
+/// end; other outcomes as [`into_io`] maps them. Cancel safe: the line is consumed only when
+/// the future completes.
+///
+/// A stream that owns its pipe lends it with the fill of its transport:
+///
+/// ```
+/// use pipe_core::adapter::{from_transport, read_line_ref};
+/// use std::future::Future;
+/// use std::task::{Context, Poll, Waker};
+/// let mut pipe = pipe_core::Pipe::new();
+/// let mut input = &b"PING\r\n"[..];
+/// let fill = from_transport(move |_cx, buf: &mut [u8]| {
+///     let n = input.len().min(buf.len());
+///     buf[..n].copy_from_slice(&input[..n]);
+///     input = &input[n..];
+///     Poll::Ready(Ok(n))
+/// });
+/// let mut read = std::pin::pin!(read_line_ref(&mut pipe, fill, false));
+/// let line = read.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+/// assert!(matches!(line, Poll::Ready(Ok(Some(b"PING")))));
+/// ```
+pub fn read_line_ref<'a, F>(
+    pipe: &'a mut Pipe,
+    fill: F,
+    with_ending: bool,
+) -> impl Future<Output = io::Result<Option<&'a [u8]>>> + 'a
+where
+    F: FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()> + Unpin + 'a,
+{
+    LendRead {
+        pipe: Some(pipe),
+        fill,
+        lent: Lent::Frame {
+            sep: b"\n",
+            keep: with_ending,
+            line: true,
+        },
+    }
+}
+
+/// The next frame ending in `sep` lent from `pipe` (see [`Pipe::read_until_ref`]), filling it
+/// with `fill` as needed: the future behind the adapters' `read_until_ref`. `Ok(None)` at the
+/// end. Cancel safe.
+///
+/// ```
+/// use pipe_core::adapter::{from_transport, read_until_ref};
+/// use std::future::Future;
+/// use std::task::{Context, Poll, Waker};
+/// let mut pipe = pipe_core::Pipe::new();
+/// pipe.write_all(b"key\0")?;
+/// let fill = from_transport(|_cx, _buf: &mut [u8]| Poll::Ready(Ok(0))); // the end
+/// let mut read = std::pin::pin!(read_until_ref(&mut pipe, fill, b"\0", false));
+/// let frame = read.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+/// assert!(matches!(frame, Poll::Ready(Ok(Some(b"key")))));
+/// # Ok::<(), pipe_core::WriteError>(())
+/// ```
+pub fn read_until_ref<'a, F>(
+    pipe: &'a mut Pipe,
+    fill: F,
+    sep: &'a [u8],
+    with_sep: bool,
+) -> impl Future<Output = io::Result<Option<&'a [u8]>>> + 'a
+where
+    F: FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()> + Unpin + 'a,
+{
+    LendRead {
+        pipe: Some(pipe),
+        fill,
+        lent: Lent::Frame {
+            sep,
+            keep: with_sep,
+            line: false,
+        },
+    }
+}
+
+/// Exactly `n` bytes lent from `pipe` (see [`Pipe::read_exact_ref`]), filling it with `fill`
+/// as needed: the future behind the adapters' `read_exact_ref`. `Ok(None)` at the end with
+/// nothing buffered. Cancel safe.
+///
+/// ```
+/// use pipe_core::adapter::{from_transport, read_exact_ref};
+/// use std::future::Future;
+/// use std::task::{Context, Poll, Waker};
+/// let mut pipe = pipe_core::Pipe::new();
+/// pipe.write_all(b"abcdef")?;
+/// let fill = from_transport(|_cx, _buf: &mut [u8]| Poll::Ready(Ok(0))); // the end
+/// let mut read = std::pin::pin!(read_exact_ref(&mut pipe, fill, 4));
+/// let frame = read.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+/// assert!(matches!(frame, Poll::Ready(Ok(Some(b"abcd")))));
+/// # Ok::<(), pipe_core::WriteError>(())
+/// ```
+pub fn read_exact_ref<'a, F>(
+    pipe: &'a mut Pipe,
+    fill: F,
+    n: usize,
+) -> impl Future<Output = io::Result<Option<&'a [u8]>>> + 'a
+where
+    F: FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()> + Unpin + 'a,
+{
+    LendRead {
+        pipe: Some(pipe),
+        fill,
+        lent: Lent::Exact(n),
+    }
 }
 
 /// Writes all of `data`. Not cancel safe: a prefix may have been written.

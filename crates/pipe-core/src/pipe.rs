@@ -899,13 +899,20 @@ impl Pipe {
     /// `release_spent`.
     #[inline]
     pub(crate) fn take_lent(&mut self, n: usize) -> &[u8] {
-        if n == 0 {
-            return &[];
-        }
-        if self.segments.front().is_some_and(|s| s.len() >= n) {
+        if n > 0 && self.segments.front().is_some_and(|s| s.len() >= n) {
             self.count_consumed(n);
             let head = self.segments.front_mut().expect("checked above");
             return head.lend(n, &mut self.held);
+        }
+        self.take_lent_across(n)
+    }
+
+    /// [`take_lent`](Pipe::take_lent) of bytes across segments (copied into the scratch
+    /// buffer), or of none: out of line, so that the one-segment case inlines.
+    #[inline(never)]
+    fn take_lent_across(&mut self, n: usize) -> &[u8] {
+        if n == 0 {
+            return &[];
         }
         self.fill_scratch(n);
         self.consume(n);

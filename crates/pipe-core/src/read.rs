@@ -22,6 +22,16 @@ pub enum Discarded {
     NotYet(usize),
 }
 
+/// `frame` without its ending unless `keep`.
+#[inline]
+pub(crate) fn cut_ending<'a>(frame: &'a [u8], sep: &[u8], keep: bool, line: bool) -> &'a [u8] {
+    if keep {
+        frame
+    } else {
+        &frame[..frame.len() - ending_len(frame, sep, line)]
+    }
+}
+
 /// How much of a frame ending in `sep` is the separator to strip for a read "without ending".
 #[inline]
 fn ending_len(frame: &[u8], sep: &[u8], line: bool) -> usize {
@@ -66,7 +76,7 @@ impl Pipe {
 
     /// The length of the next frame ending in `sep`, separator included, or the outcome.
     #[inline]
-    fn locate(&mut self, sep: &[u8], line: bool) -> Result<usize, ReadError> {
+    pub(crate) fn locate(&mut self, sep: &[u8], line: bool) -> Result<usize, ReadError> {
         self.release_spent();
         if let [byte] = sep
             && let Some(n) = self.quick_frame_len(*byte)
@@ -275,46 +285,55 @@ impl Pipe {
 
     #[inline]
     fn read_frame_ref(&mut self, sep: &[u8], keep: bool, line: bool) -> Result<&[u8], ReadError> {
-        // The common case in one pass: a one-byte separator, a frame inside the first segment
-        // (which then holds unread bytes, so nothing before it is spent), no sealed slice on
-        // loan, no search progress to resume. It pays: 64 B lines, 268 instructions a line with
-        // it, 360 without (`read_paths lines-lent` under callgrind).
         if let [byte] = *sep
-            && self.held.is_empty()
-            && self.memo.is_fresh()
-            && let Some(Segment::Open { chunk, start, end }) = self.segments.front_mut()
-            && let Some(i) = {
-                let data = &chunk[*start..*end];
-                let window = self.max_frame.saturating_add(1).min(data.len());
-                memchr::memchr(byte, &data[..window])
-            }
+            && let Some((from, n)) = self.consume_head_frame(byte)
         {
-            let n = i + 1;
-            let from = *start;
-            *start += n;
-            self.count_consumed(n);
-            self.scanned += n as u64;
-            // Borrowed again, shared, to hand it out (the borrow checker cannot end the first
-            // borrow on this path only).
-            let Some(Segment::Open { chunk, .. }) = self.segments.front() else {
-                unreachable!("the segment just read from is still first")
-            };
-            let frame = &chunk[from..from + n];
-            let cut = if keep {
-                0
-            } else {
-                ending_len(frame, sep, line)
-            };
-            return Ok(&frame[..n - cut]);
+            return Ok(cut_ending(self.head_slice(from, n), sep, keep, line));
         }
         let n = self.locate(sep, line)?;
-        let frame = self.take_lent(n);
-        let cut = if keep {
-            0
-        } else {
-            ending_len(frame, sep, line)
+        Ok(self.lend_frame(n, sep, keep, line))
+    }
+
+    /// Takes the `n` bytes [`locate`](Pipe::locate) found as a lent frame, without its ending
+    /// unless `keep`.
+    #[inline]
+    pub(crate) fn lend_frame(&mut self, n: usize, sep: &[u8], keep: bool, line: bool) -> &[u8] {
+        cut_ending(self.take_lent(n), sep, keep, line)
+    }
+
+    /// The common case of the lending frame reads, in one pass: a one-byte separator, a frame
+    /// inside the first segment, a chunk of the pool (which then holds unread bytes, so nothing
+    /// before it is spent), no sealed slice on loan, no search progress to resume. Consumes the
+    /// frame and returns where it lies in the chunk, for [`head_slice`](Pipe::head_slice); `None`
+    /// (nothing changed) otherwise. It pays: 64 B lines, 268 instructions a line with it, 360
+    /// without (`read_paths lines-lent` under callgrind).
+    #[inline]
+    pub(crate) fn consume_head_frame(&mut self, byte: u8) -> Option<(usize, usize)> {
+        if !self.held.is_empty() || !self.memo.is_fresh() {
+            return None;
+        }
+        let Some(Segment::Open { chunk, start, end }) = self.segments.front_mut() else {
+            return None;
         };
-        Ok(&frame[..n - cut])
+        let data = &chunk[*start..*end];
+        let window = self.max_frame.saturating_add(1).min(data.len());
+        let n = memchr::memchr(byte, &data[..window])? + 1;
+        let from = *start;
+        *start += n;
+        self.count_consumed(n);
+        self.scanned += n as u64;
+        Some((from, n))
+    }
+
+    /// `n` bytes at `from` of the first segment's chunk, which
+    /// [`consume_head_frame`](Pipe::consume_head_frame) just consumed. (Borrowed again, shared,
+    /// to hand them out: the borrow checker cannot end the search's borrow on one path only.)
+    #[inline]
+    pub(crate) fn head_slice(&self, from: usize, n: usize) -> &[u8] {
+        match self.segments.front() {
+            Some(Segment::Open { chunk, .. }) => &chunk[from..from + n],
+            _ => unreachable!("the segment just read from is still first"),
+        }
     }
 
     /// Exactly `n` bytes. `n == 0` always gives an empty frame at once.
@@ -365,7 +384,7 @@ impl Pipe {
     }
 
     #[inline]
-    fn check_exact(&mut self, n: usize) -> Result<(), ReadError> {
+    pub(crate) fn check_exact(&mut self, n: usize) -> Result<(), ReadError> {
         // The common case in one step: the bytes lie in the first segment and no sealed slice
         // is on loan, so nothing is spent before it and `release_spent` has nothing to do.
         // About 35 instructions a RESP frame (4-6%, `read_paths frames-*` under callgrind).

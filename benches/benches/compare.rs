@@ -373,6 +373,10 @@ fn stream_workload(rt: &tokio::runtime::Runtime, report: &mut Report, total: usi
     let mut impls: Vec<Impl> = vec![
         ("memchr + copy", Box::new(|| peers::limit(d, PIECE))),
         (
+            "memchr + Bytes::split_to (floor of an owned line)",
+            Box::new(|| peers::owned_floor(d, PIECE)),
+        ),
+        (
             "ChunkedStream::read_lines_with (tokio)",
             Box::new(|| rt.block_on(peers::tokio_stream_batch(src()))),
         ),
@@ -662,9 +666,12 @@ fn loopback_workloads(report: &mut Report, total: usize, rounds: usize) {
         socket.set_nonblocking(true).expect("non-blocking");
         tokio::net::TcpStream::from_std(socket).expect("a tokio socket")
     };
-    let tokio_readers: [Reader; 5] = [
+    let tokio_readers: [Reader; 6] = [
         ("ChunkedStream::read_line (Bytes)", &|s| {
             rt.block_on(async { peers::tokio_stream_lines(on_tokio(s)).await })
+        }),
+        ("ChunkedStream::read_line_ref (lent)", &|s| {
+            rt.block_on(async { peers::tokio_stream_lines_ref(on_tokio(s)).await })
         }),
         ("ChunkedStream::read_lines_with (zero-alloc)", &|s| {
             rt.block_on(async { peers::tokio_stream_batch(on_tokio(s)).await })
@@ -946,6 +953,112 @@ fn targets(report: &Report) -> String {
             value("idle/buffer", "ChunkedStream::read_line"),
             0.0,
             false,
+        ),
+        // The issue "fast by default": the forms people write first.
+        (
+            "64 B lines, one read_line_ref a line vs tokio BufReader",
+            ratio(
+                value("lines/64", "pipe read_line_ref (zero-alloc)"),
+                value("lines/64", "tokio BufReader::read_until"),
+            ),
+            1.2,
+            true,
+        ),
+        (
+            "RESP frames, lending reads vs std BufReader",
+            ratio(
+                value("frames/resp", "pipe read_line_ref + read_exact_ref"),
+                value("frames/resp", "std BufReader read_until + read_exact"),
+            ),
+            1.2,
+            true,
+        ),
+        (
+            "stream, owned read_line().await vs tokio BufReader",
+            ratio(
+                value("stream/64", "ChunkedStream::read_line (tokio)"),
+                value("stream/64", "tokio BufReader::read_until"),
+            ),
+            1.0,
+            true,
+        ),
+        (
+            "stream, owned read_line().await vs its floor (Bytes a line)",
+            ratio(
+                value("stream/64", "ChunkedStream::read_line (tokio)"),
+                value(
+                    "stream/64",
+                    "memchr + Bytes::split_to (floor of an owned line)",
+                ),
+            ),
+            0.7,
+            true,
+        ),
+        (
+            "stream, owned read_line().await vs FramedRead<LinesCodec>",
+            ratio(
+                value("stream/64", "ChunkedStream::read_line (tokio)"),
+                value("stream/64", "FramedRead<LinesCodec>"),
+            ),
+            1.5,
+            true,
+        ),
+        (
+            "stream, lent read_line_ref().await vs tokio BufReader",
+            ratio(
+                value("stream/64", "ChunkedStream::read_line_ref (tokio)"),
+                value("stream/64", "tokio BufReader::read_until"),
+            ),
+            1.0,
+            true,
+        ),
+        (
+            "loopback, owned read_line().await vs tokio BufReader",
+            ratio(
+                value("loopback/64", "ChunkedStream::read_line (Bytes)"),
+                value("loopback/64", "tokio BufReader::read_until"),
+            ),
+            1.0,
+            true,
+        ),
+        (
+            "loopback, lent read_line_ref().await vs tokio BufReader",
+            ratio(
+                value("loopback/64", "ChunkedStream::read_line_ref (lent)"),
+                value("loopback/64", "tokio BufReader::read_until"),
+            ),
+            1.0,
+            true,
+        ),
+        (
+            "8 MiB frame, 1 KiB pieces, vs tokio BufReader",
+            ratio(
+                value("frame/8MiB", "pipe read_until, 1 KiB pieces"),
+                value("frame/8MiB", "tokio BufReader::read_until, 1 KiB pieces"),
+            ),
+            1.0,
+            true,
+        ),
+        (
+            "8 MiB frame, one write, vs tokio BufReader",
+            ratio(
+                value("frame/8MiB", "pipe read_until, one 8 MiB write"),
+                value("frame/8MiB", "tokio BufReader::read_until, 1 KiB pieces"),
+            ),
+            1.0,
+            true,
+        ),
+        (
+            "in-process, get_buffer+flush vs tokio::io::duplex",
+            ratio(
+                value(
+                    "inproc/16KiB",
+                    "async pipe get_buffer+flush / read_at_most (Bytes)",
+                ),
+                value("inproc/16KiB", "tokio::io::duplex(64 KiB)"),
+            ),
+            1.3,
+            true,
         ),
     ];
     let mut checks: Vec<(String, Option<f64>, f64, bool)> = checks

@@ -290,6 +290,18 @@ impl Pipe {
         {
             return Ok(cut_ending(self.head_slice(from, n), sep, keep, line));
         }
+        self.read_frame_ref_slow(sep, keep, line)
+    }
+
+    /// [`read_frame_ref`](Pipe::read_frame_ref) past its common case: out of line, so that
+    /// the common case inlines into the caller without this part's frame set-up.
+    #[inline(never)]
+    fn read_frame_ref_slow(
+        &mut self,
+        sep: &[u8],
+        keep: bool,
+        line: bool,
+    ) -> Result<&[u8], ReadError> {
         let n = self.locate(sep, line)?;
         Ok(self.lend_frame(n, sep, keep, line))
     }
@@ -306,7 +318,8 @@ impl Pipe {
     /// before it is spent), no sealed slice on loan, no search progress to resume. Consumes the
     /// frame and returns where it lies in the chunk, for [`head_slice`](Pipe::head_slice); `None`
     /// (nothing changed) otherwise. It pays: 64 B lines, 268 instructions a line with it, 360
-    /// without (`read_paths lines-lent` under callgrind).
+    /// without; 212 with the rest of the read out of line, so that this part inlines into the
+    /// caller (`read_paths lines-lent` under callgrind).
     #[inline]
     pub(crate) fn consume_head_frame(&mut self, byte: u8) -> Option<(usize, usize)> {
         if !self.held.is_empty() || !self.memo.is_fresh() {
@@ -379,6 +392,13 @@ impl Pipe {
             };
             return Ok(&chunk[from..from + n]);
         }
+        self.read_exact_ref_slow(n)
+    }
+
+    /// [`read_exact_ref`](Pipe::read_exact_ref) past its common case, out of line (see
+    /// [`read_frame_ref_slow`](Pipe::read_frame_ref_slow)).
+    #[inline(never)]
+    fn read_exact_ref_slow(&mut self, n: usize) -> Result<&[u8], ReadError> {
         self.check_exact(n)?;
         Ok(self.take_lent(n))
     }

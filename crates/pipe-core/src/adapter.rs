@@ -763,6 +763,24 @@ where
             let frame = pipe.head_slice(from, n);
             return Poll::Ready(Ok(Some(cut_ending(frame, &[byte], keep, line))));
         }
+        this.poll_slow(cx)
+    }
+}
+
+impl<'a, F> LendRead<'a, F>
+where
+    F: FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()> + Unpin,
+{
+    /// The poll past its common case: out of line, so that the common case inlines into the
+    /// caller without this part's frame set-up.
+    #[inline(never)]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<&'a [u8]>>> {
+        let lent = self.lent;
+        let Some(pipe) = self.pipe.as_deref_mut() else {
+            return Poll::Ready(Err(io::Error::other(
+                "a lending read was polled after it completed",
+            )));
+        };
         // Found first, taken after: the frame's borrow must outlive this poll, so it is made
         // only on the path that returns it.
         let outcome = loop {
@@ -772,11 +790,11 @@ where
                 Err(e) => break Err(e),
             }
             let budget = pipe.budget_with_slack(lent.slack());
-            if let Err(e) = ready!(pipe.poll_more(cx, budget, &mut this.fill)) {
+            if let Err(e) = ready!(pipe.poll_more(cx, budget, &mut self.fill)) {
                 break Err(e);
             }
         };
-        let pipe = this.pipe.take().expect("checked above");
+        let pipe = self.pipe.take().expect("checked above");
         Poll::Ready(match outcome {
             Ok(n) => Ok(Some(pipe.take_located(n, lent))),
             Err(ReadError::End) => Ok(None),

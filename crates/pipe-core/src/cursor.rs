@@ -144,6 +144,7 @@ impl Cursor<'_> {
     }
 
     /// Moves `seg`/`seg_start` to the segment holding `pos` (skipping empty ones).
+    #[inline]
     fn settle(&mut self) {
         let segments = &self.pipe.segments;
         while let Some(s) = segments.get(self.seg) {
@@ -152,6 +153,19 @@ impl Cursor<'_> {
             }
             self.seg_start += s.len();
             self.seg += 1;
+        }
+    }
+
+    /// The bytes from the position to the end of the segment holding it (empty at the end):
+    /// the common case of every read, which the slower walk over [`rest`](Cursor::rest) only
+    /// completes. A RESP command decoded with `skip_if`, `decimal` and `bytes` took about 3,000
+    /// instructions with the walk alone (the demo's server under callgrind).
+    #[inline]
+    fn here(&mut self) -> &[u8] {
+        self.settle();
+        match self.pipe.segments.get(self.seg) {
+            Some(s) => &s.data()[self.pos - self.seg_start..],
+            None => &[],
         }
     }
 
@@ -177,7 +191,19 @@ impl Cursor<'_> {
     }
 
     /// Copies the next `N` bytes out and moves past them.
+    #[inline]
     fn array<const N: usize>(&mut self) -> Result<[u8; N], ReadError> {
+        if let Some(bytes) = self.here().first_chunk::<N>() {
+            let out = *bytes;
+            self.pos += N;
+            return Ok(out);
+        }
+        self.array_across()
+    }
+
+    /// [`array`](Cursor::array) of bytes across segments, or past the end.
+    #[inline(never)]
+    fn array_across<const N: usize>(&mut self) -> Result<[u8; N], ReadError> {
         self.need(N)?;
         let mut out = [0u8; N];
         let mut filled = 0;
@@ -463,7 +489,18 @@ impl Cursor<'_> {
     /// assert!(cursor.is_next(b"GET /index").unwrap_err().is_need_more());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn is_next(&mut self, expected: &[u8]) -> Result<bool, ReadError> {
+        let here = self.here();
+        if here.len() >= expected.len() {
+            return Ok(here.starts_with(expected));
+        }
+        self.is_next_across(expected)
+    }
+
+    /// [`is_next`](Cursor::is_next) of bytes across segments, or past the end.
+    #[inline(never)]
+    fn is_next_across(&mut self, expected: &[u8]) -> Result<bool, ReadError> {
         let mut left = expected;
         for part in self.rest() {
             let k = part.len().min(left.len());
@@ -494,6 +531,7 @@ impl Cursor<'_> {
     /// assert_eq!(cursor.position(), 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn skip_if(&mut self, expected: &[u8]) -> Result<bool, ReadError> {
         let next = self.is_next(expected)?;
         if next {
@@ -535,7 +573,33 @@ impl Cursor<'_> {
 
     /// The digits of a number in `radix` (10 or 16) from the position, and its value; the
     /// digits must end before the buffered bytes do.
+    #[inline]
     fn number(&mut self, radix: u32) -> Result<(usize, u64), ReadError> {
+        // The common case: the digits end inside the current segment.
+        let here = self.here();
+        if let Some(end) = here
+            .iter()
+            .position(|&b| (b as char).to_digit(radix).is_none())
+        {
+            if end == 0 {
+                return Err(ReadError::Malformed("expected a digit"));
+            }
+            let mut value: u64 = 0;
+            for &b in &here[..end] {
+                let d = (b as char).to_digit(radix).unwrap_or(0);
+                value = value
+                    .checked_mul(u64::from(radix))
+                    .and_then(|v| v.checked_add(u64::from(d)))
+                    .ok_or(ReadError::Malformed("the number overflows 64 bits"))?;
+            }
+            return Ok((end, value));
+        }
+        self.number_across(radix)
+    }
+
+    /// [`number`](Cursor::number) with digits across segments, or to the end.
+    #[inline(never)]
+    fn number_across(&mut self, radix: u32) -> Result<(usize, u64), ReadError> {
         let mut value: u64 = 0;
         let mut digits = 0;
         let mut ended = false;
@@ -574,6 +638,7 @@ impl Cursor<'_> {
     /// assert!(cursor.skip_if(b"\r\n")?);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn decimal(&mut self) -> Result<u64, ReadError> {
         let (digits, value) = self.number(10)?;
         self.pos += digits;

@@ -196,14 +196,15 @@ async fn client(id: usize, addr: std::net::SocketAddr) -> io::Result<(u64, Vec<S
         let mut slices: Vec<IoSlice<'_>> = parts.iter().map(|p| IoSlice::new(p)).collect();
         conn.write_vectored_all(&mut &mut slices[..]).await?;
         for _ in 0..BATCH {
-            let line = conn.read_line(false).await?.ok_or_else(eof)?;
+            // Lent until the next read: the type line is looked at, not kept.
+            let line = conn.read_line_ref(false).await?.ok_or_else(eof)?;
             let text = match line.first() {
-                Some(b'$') if &line[..] != b"$-1" => {
-                    let len = reply_number(&line, b'$')?;
+                Some(b'$') if line != b"$-1" => {
+                    let len = reply_number(line, b'$')?;
                     let body = conn.read_exact(len + 2).await?.ok_or_else(eof)?;
                     format!("{:?}", String::from_utf8_lossy(&body[..len]))
                 }
-                _ => String::from_utf8_lossy(&line).into_owned(),
+                _ => String::from_utf8_lossy(line).into_owned(),
             };
             if id == 0 && shown.len() < 4 {
                 shown.push(text);
@@ -344,7 +345,7 @@ async fn lossy_loop(ours: bool, lines: usize) -> io::Result<(usize, usize)> {
         let mut s = ChunkedStream::new(socket);
         loop {
             tokio::select! {
-                line = s.read_line(true) => match line? {
+                line = s.read_line_ref(true) => match line? {
                     Some(line) => got += line.len(),
                     None => break,
                 },

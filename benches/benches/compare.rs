@@ -689,9 +689,12 @@ fn loopback_workloads(report: &mut Report, total: usize, rounds: usize) {
     progress("loopback/64");
     loopback(report, "loopback/64", total, rounds, &tokio_readers);
     let on_async_std = async_std::net::TcpStream::from;
-    let async_std_readers: [Reader; 4] = [
+    let async_std_readers: [Reader; 5] = [
         ("ChunkedStream::read_line (async-std)", &|s| {
             async_std::task::block_on(peers::async_std_stream_lines(on_async_std(s)))
+        }),
+        ("ChunkedStream::read_line_ref (async-std)", &|s| {
+            async_std::task::block_on(peers::async_std_stream_lines_ref(on_async_std(s)))
         }),
         ("ChunkedStream::read_lines_with (zero-alloc)", &|s| {
             async_std::task::block_on(peers::async_std_stream_batch(on_async_std(s)))

@@ -2,7 +2,8 @@
 //! and on smol: the checks of `pipe_testkit::contract_cases` (vectored writes resumed after
 //! cancellation, the `lines()` stream's errors and limits, `fill_more` past the frame limit,
 //! the in-process pipe's `fill_more`, parser pattern and backpressure, `shutdown` half-closing
-//! TCP streams), shared with pipe-tokio; and `shutdown` on `smol::Async<std::net::TcpStream>`,
+//! TCP streams) and of `pipe_testkit::lending_cases` (the lending reads), shared with
+//! pipe-tokio; and `shutdown` on `smol::Async<std::net::TcpStream>`,
 //! smol's alone. Every test uses its own pool and checks that all its chunks come back.
 
 mod on_async_std {
@@ -15,6 +16,7 @@ mod on_async_std {
     use pipe_async_std::{ChunkedStream, pipe_with};
 
     pipe_testkit::contract_tests!(test: (#[async_std::test]), threaded: (#[async_std::test]));
+    pipe_testkit::lending_tests!(test: (#[async_std::test]));
 }
 
 mod on_smol {
@@ -39,6 +41,7 @@ mod on_smol {
     }
 
     pipe_testkit::contract_tests!(test: (smol::block_on), threaded: (smol::block_on));
+    pipe_testkit::lending_tests!(test: (smol::block_on));
 
     /// `f`'s output, or a panic naming `what` after 30 s: a hang becomes a failure.
     async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {

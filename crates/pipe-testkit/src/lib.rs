@@ -15,9 +15,10 @@
 //! - The adapters' integration tests, written once and run on every runtime (tokio, async-std,
 //!   smol): [`stream_cases`] with [`stream_tests!`] (loopback sockets), [`fault_cases`] with
 //!   [`fault_tests!`] (the misbehaving transports), [`contract_cases`] with
-//!   [`contract_tests!`] (the documented contracts). Each adapter's test file defines a few
-//!   runtime-specific names (the glue [`cases`] lists) and invokes the macro; [`cases`] holds
-//!   what they share.
+//!   [`contract_tests!`] (the documented contracts), [`lending_cases`] with [`lending_tests!`]
+//!   (the lending reads: their documented outcomes and cancel safety). Each adapter's test file
+//!   defines a few runtime-specific names (the glue [`cases`] lists) and invokes the macro;
+//!   [`cases`] holds what they share.
 
 // The checks the models report differences with; defined before the modules that use them.
 /// `Err` with the expression and the values when they differ.
@@ -54,6 +55,7 @@ pub mod contract_cases;
 pub mod fault_cases;
 pub mod faults;
 pub mod framed_cases;
+pub mod lending_cases;
 pub mod model;
 pub mod redis;
 pub mod redis_cases;

@@ -559,6 +559,19 @@ macro_rules! lending_tests {
                 assert_eq!(s.read_exact_ref(1).await.unwrap(), None);
                 drop(s);
                 $crate::cases::assert_balanced(&pool, "an empty separator");
+                // `n == 0` is an empty frame at once, mid-stream and at the end alike, owned
+                // and lent, and consumes nothing.
+                let mut s =
+                    ChunkedStream::with_options(&b"ab"[..], $crate::cases::options(&pool, 8));
+                assert_eq!(s.read_exact_ref(0).await.unwrap(), Some(&b""[..]));
+                assert_eq!(s.read_exact(0).await.unwrap().unwrap(), "");
+                assert_eq!(s.read_exact_ref(2).await.unwrap(), Some(&b"ab"[..]));
+                assert_eq!(s.read_exact_ref(1).await.unwrap(), None);
+                assert_eq!(s.read_exact_ref(0).await.unwrap(), Some(&b""[..]));
+                assert_eq!(s.read_exact(0).await.unwrap().unwrap(), "");
+                assert_eq!(s.read_exact(1).await.unwrap(), None);
+                drop(s);
+                $crate::cases::assert_balanced(&pool, "zero-byte exact reads");
             }
         }
 

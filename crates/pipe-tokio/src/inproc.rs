@@ -409,7 +409,8 @@ impl PipeReader {
 
     /// Exactly `n` bytes. `Ok(None)` if the stream ended with nothing buffered; an
     /// `UnexpectedEof` error carrying the leftover if it ended with fewer than `n`;
-    /// `InvalidData` if `n` is over the maximum frame size.
+    /// `InvalidData` if `n` is over the maximum frame size. `n == 0` is an empty frame at once,
+    /// even at the end (as [`Pipe::read_exact`](pipe_core::Pipe::read_exact)).
     ///
     /// Cancel safe: if the future is dropped before it completes, no data is lost.
     ///

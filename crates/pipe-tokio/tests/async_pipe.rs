@@ -248,6 +248,21 @@ async fn the_halves_own_methods_win_over_tokios_extension_traits() {
     assert_eq!(pool.stats().outstanding_chunks, 0);
 }
 
+/// `read_exact(0)` is an empty frame at once, mid-stream and after the writer is gone, as its
+/// documentation says.
+#[tokio::test]
+async fn a_zero_byte_exact_read_is_an_empty_frame_even_at_the_end() {
+    let (mut w, mut r, pool) = setup(PAUSE);
+    w.write_all(b"ab").await.unwrap();
+    assert_eq!(r.read_exact(0).await.unwrap().unwrap(), "");
+    drop(w);
+    assert_eq!(r.read_exact(2).await.unwrap().unwrap(), "ab");
+    assert_eq!(r.read_exact(1).await.unwrap(), None);
+    assert_eq!(r.read_exact(0).await.unwrap().unwrap(), "");
+    drop(r);
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+}
+
 #[test]
 fn streams_and_halves_are_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}

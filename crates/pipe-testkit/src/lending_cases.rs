@@ -440,6 +440,55 @@ impl futures_io::AsyncRead for Transport {
     }
 }
 
+/// Delivers everything it holds in its first read, then the end, counting the reads it was
+/// asked for: a read served from what is buffered must not ask.
+#[derive(Debug)]
+pub struct Counted {
+    data: Vec<u8>,
+    /// How many times the stream polled this transport.
+    pub polls: usize,
+}
+
+impl Counted {
+    /// A transport holding `data`.
+    pub fn new(data: &[u8]) -> Self {
+        Counted {
+            data: data.to_vec(),
+            polls: 0,
+        }
+    }
+
+    fn poll_read(&mut self, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.polls += 1;
+        let n = self.data.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data.drain(..n);
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl tokio::io::AsyncRead for Counted {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let n = ready!(self.get_mut().poll_read(buf.initialize_unfilled()))?;
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl futures_io::AsyncRead for Counted {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().poll_read(buf)
+    }
+}
+
 /// `count` reads chosen from `choices` with `seed`.
 pub fn random_ops(choices: &[Op], count: usize, seed: u64) -> Vec<Op> {
     let mut rng = crate::contract_cases::Rng(seed | 1);
@@ -572,6 +621,24 @@ macro_rules! lending_tests {
                 assert_eq!(s.read_exact(1).await.unwrap(), None);
                 drop(s);
                 $crate::cases::assert_balanced(&pool, "zero-byte exact reads");
+                // A frame already buffered is returned without asking the transport, lent or
+                // owned; only a read that needs more asks again.
+                let counted = $crate::lending_cases::Counted::new(b"a\nbb\nccc\n--1234");
+                let mut s = ChunkedStream::with_options(counted, $crate::cases::options(&pool, 64));
+                assert_eq!(s.read_line_ref(false).await.unwrap(), Some(&b"a"[..]));
+                let asked = s.get_ref().polls;
+                assert_eq!(asked, 1, "one read brought everything");
+                assert_eq!(s.read_line(false).await.unwrap().unwrap(), "bb");
+                assert_eq!(s.read_until_ref(b"\n", true).await.unwrap(), Some(&b"ccc\n"[..]));
+                assert_eq!(s.read_until(b"--", false).await.unwrap().unwrap(), "");
+                assert_eq!(s.read_exact_ref(2).await.unwrap(), Some(&b"12"[..]));
+                assert_eq!(s.read_exact(1).await.unwrap().unwrap(), "3");
+                assert_eq!(s.get_ref().polls, asked, "buffered frames asked the transport");
+                let err = s.read_exact_ref(2).await.unwrap_err();
+                assert!($crate::cases::is_partial(&err, "4"), "{err:?}");
+                assert!(s.get_ref().polls > asked, "a read that needs more asks");
+                drop((s, err)); // the error holds the leftover, a slice of the chunk
+                $crate::cases::assert_balanced(&pool, "buffered frames");
             }
         }
 

@@ -178,6 +178,7 @@ macro_rules! read_traits {
 
 read_traits!(Faulty);
 read_traits!(Script);
+pub(crate) use read_traits;
 
 /// The methods tokio's and futures-io's `AsyncWrite` have alike, through the inherent
 /// `poll_write_vectored`; flushing does nothing.

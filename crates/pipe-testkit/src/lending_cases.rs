@@ -418,27 +418,7 @@ impl Transport {
     }
 }
 
-impl tokio::io::AsyncRead for Transport {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let n = ready!(self.get_mut().poll_read(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl futures_io::AsyncRead for Transport {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_read(cx, buf)
-    }
-}
+crate::faults::read_traits!(Transport);
 
 /// Delivers everything it holds in its first read, then the end, counting the reads it was
 /// asked for: a read served from what is buffered must not ask.
@@ -458,7 +438,7 @@ impl Counted {
         }
     }
 
-    fn poll_read(&mut self, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(&mut self, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.polls += 1;
         let n = self.data.len().min(buf.len());
         buf[..n].copy_from_slice(&self.data[..n]);
@@ -467,27 +447,7 @@ impl Counted {
     }
 }
 
-impl tokio::io::AsyncRead for Counted {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let n = ready!(self.get_mut().poll_read(buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl futures_io::AsyncRead for Counted {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_read(buf)
-    }
-}
+crate::faults::read_traits!(Counted);
 
 /// `count` reads chosen from `choices` with `seed`.
 pub fn random_ops(choices: &[Op], count: usize, seed: u64) -> Vec<Op> {

@@ -745,18 +745,13 @@ where
     #[inline]
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let lent = this.lent;
-        let Some(pipe) = this.pipe.as_deref_mut() else {
-            return Poll::Ready(Err(io::Error::other(
-                "a lending read was polled after it completed",
-            )));
-        };
         // The common case in one pass (a line inside the first chunk).
         if let Lent::Frame {
             sep: &[byte],
             keep,
             line,
-        } = lent
+        } = this.lent
+            && let Some(pipe) = this.pipe.as_deref_mut()
             && let Some((from, n)) = pipe.consume_head_frame(byte)
         {
             let pipe = this.pipe.take().expect("checked above");
@@ -771,8 +766,8 @@ impl<'a, F> LendRead<'a, F>
 where
     F: FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()> + Unpin,
 {
-    /// The poll past its common case: out of line, so that the common case inlines into the
-    /// caller without this part's frame set-up.
+    /// The poll past its common case (and after completion): out of line, so that the common
+    /// case inlines into the caller without this part's frame set-up.
     #[inline(never)]
     fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<&'a [u8]>>> {
         let lent = self.lent;

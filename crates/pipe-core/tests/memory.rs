@@ -681,3 +681,28 @@ fn a_long_frame_cut_short_by_the_end_or_an_error_loses_nothing() {
         finish(p, &pool);
     }
 }
+
+/// A lending read's future polled again after it completed is an error, not a panic, and the
+/// pipe goes on.
+#[test]
+fn a_lending_future_polled_after_completion_is_an_error() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let (mut p, pool) = pipe();
+    p.write_all(b"a\nb\n").unwrap();
+    let fill = pipe_core::adapter::from_transport(|_, _: &mut [u8]| Poll::Ready(Ok(0)));
+    let mut cx = Context::from_waker(Waker::noop());
+    {
+        let mut read = std::pin::pin!(pipe_core::adapter::read_line_ref(&mut p, fill, false));
+        assert!(matches!(
+            read.as_mut().poll(&mut cx),
+            Poll::Ready(Ok(Some(b"a")))
+        ));
+        match read.as_mut().poll(&mut cx) {
+            Poll::Ready(Err(e)) => assert_eq!(e.kind(), std::io::ErrorKind::Other, "{e}"),
+            other => panic!("polled after completion: {other:?}"),
+        }
+    }
+    assert_eq!(p.read_line_ref(false).unwrap(), b"b");
+    finish(p, &pool);
+}

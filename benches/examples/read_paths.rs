@@ -7,7 +7,8 @@
 //! request), `pool-cycle` (a chunk acquired and dropped), `stream-requests` (a stream whose transport alternates "not ready" and a request),
 //! `stream-lines`, `stream-lines-ref` and `stream-lines-bufreader` (64 B lines through a tokio
 //! stream's owned `read_line`, its lending `read_line_ref` and tokio's `BufReader::read_until`), `frame8m` (one 8 MiB frame written
-//! at once and read with `read_until`, 20 times), `frame8m-pieces` (the same in 1 KiB pieces). 64-byte lines and RESP frames of
+//! at once and read with `read_until`, 20 times), `frame8m-pieces` (the same in 1 KiB pieces), `frame8m-bufreader` (that input through tokio's
+//! `BufReader::read_until`). 64-byte lines and RESP frames of
 //! 4 MiB in all, fed in 16 KiB writes. The README's "Fast paths" figures come from it.
 
 use chunkedbuffer_benches::peers::{PipeForm, pipe_frames, pipe_lines};
@@ -107,6 +108,27 @@ fn main() {
                         n += std::hint::black_box(frame).len() as u64;
                     }
                 }
+            }
+            n
+        }
+        // The `frame8m-pieces` input through tokio's `BufReader::read_until` with a 1 KiB
+        // buffer, 5 times (the peer row of `frame/8MiB`).
+        "frame8m-bufreader" => {
+            use tokio::io::AsyncBufReadExt;
+            let mut data = vec![b'x'; 8 << 20];
+            data.extend_from_slice(b"\r\n");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a runtime");
+            let mut n = 0;
+            for _ in 0..5 {
+                n += rt.block_on(async {
+                    let source = chunkedbuffer_benches::source::Pieces::new(&data, 1024);
+                    let mut r = tokio::io::BufReader::with_capacity(1024, source);
+                    let mut v = Vec::new();
+                    r.read_until(b'\n', &mut v).await.expect("in memory");
+                    std::hint::black_box(v).len() as u64
+                });
             }
             n
         }

@@ -46,6 +46,18 @@ impl Memo {
         self.known_to.saturating_sub(self.cursor) as usize
     }
 
+    /// Where a scan for `sep` resumes, as an offset from the cursor, if an earlier scan for
+    /// the same separator left progress; `None` if nothing is known (see [`Memo::resume`]).
+    #[inline]
+    pub(crate) fn resumes_at(&self, sep: &[u8]) -> Option<usize> {
+        let same = match (self.sep.as_slice(), sep) {
+            ([a], [b]) => a == b,
+            ([a, b], [c, d]) => a == c && b == d,
+            _ => false,
+        };
+        (same && !self.is_fresh()).then(|| (self.known_to - self.cursor) as usize)
+    }
+
     /// Records where the last scan for the separator stopped: no match starts before offset
     /// `to` from the cursor (the first match, or the first place one could still start).
     #[inline]

@@ -274,7 +274,17 @@ impl Pipe {
             }
             return Ok(frame);
         }
-        let n = self.locate(sep, line)?;
+        // A frame arriving piece by piece, without `locate`'s set-up: 16 instructions fewer a
+        // read attempt (`read_paths frame8m-pieces`).
+        self.release_spent();
+        let n = match self.resume_in_last(sep) {
+            Some(Some(n)) => n,
+            Some(None) => {
+                self.expect_long_frame(sep.len());
+                return Err(self.short());
+            }
+            None => self.locate(sep, line)?,
+        };
         let mut frame = self.take(n);
         if !keep {
             let cut = ending_len(&frame, sep, line);

@@ -171,10 +171,16 @@ impl Segment {
                 free[a.len()..n].copy_from_slice(b);
                 *end += n;
             }
-            growing => {
-                growing.append(a);
-                growing.append(b);
+            Segment::Growing { buf, end, .. } => {
+                // Over any zeroed space made ready for a loan (no loan is open during a write).
+                buf.truncate(*end);
+                buf.extend_from_slice(a);
+                if !b.is_empty() {
+                    buf.extend_from_slice(b);
+                }
+                *end += a.len() + b.len();
             }
+            Segment::Sealed(_) => {}
         }
     }
 

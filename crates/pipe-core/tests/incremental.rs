@@ -90,3 +90,59 @@ fn limit_checks_scan_no_further_than_the_limit() {
     assert!(p.scanned_bytes() <= 1002, "scanned {}", p.scanned_bytes());
     finish(p, &pool);
 }
+
+/// The outcome of reading a frame of `len` bytes ending in `sep` under `limit`, when the frame
+/// arrives in pieces of `piece` bytes with a read tried after each (a resumed search each time),
+/// as `Ok(frame length)`, or `Err(())` when refused with `LimitExceeded`.
+fn in_pieces(len: usize, sep: &[u8], line: bool, limit: usize, piece: usize) -> Result<usize, ()> {
+    let (mut p, pool) = common::pipe_with_chunks(64, limit);
+    let mut input = vec![b'x'; len];
+    input.extend_from_slice(sep);
+    let mut out = None;
+    for part in input.chunks(piece) {
+        p.write_all(part).unwrap();
+        let read = if line {
+            p.read_line(false)
+        } else {
+            p.read_until(sep, false)
+        };
+        match read {
+            Ok(frame) => {
+                assert!(frame.iter().all(|&b| b == b'x'));
+                out = Some(Ok(frame.len()));
+                break;
+            }
+            Err(pipe_core::ReadError::LimitExceeded { limit: l, .. }) => {
+                assert_eq!(l, limit);
+                out = Some(Err(()));
+                break;
+            }
+            Err(e) => assert!(e.is_need_more(), "{e:?}"),
+        }
+    }
+    finish(p, &pool);
+    out.expect("an outcome once the whole frame is in")
+}
+
+#[test]
+fn a_frame_in_pieces_meets_the_limit_as_one_written_at_once() {
+    // Frames one under, at and one over the limit, each separator, pieces of 1, 7 and 64 bytes
+    // (the resumed search in the last chunk and across chunks): accepted up to the limit,
+    // refused past it, whatever the pieces.
+    let limit = 300;
+    for (sep, line) in [
+        (&b"\n"[..], true),
+        (b"\r\n", true),
+        (b"\n", false),
+        (b"\r\n", false),
+        (b"--", false),
+    ] {
+        for len in [limit - 1, limit, limit + 1] {
+            for piece in [1, 7, 64, len + sep.len()] {
+                let got = in_pieces(len, sep, line, limit, piece);
+                let want = if len <= limit { Ok(len) } else { Err(()) };
+                assert_eq!(got, want, "sep {sep:?} line {line} len {len} piece {piece}");
+            }
+        }
+    }
+}

@@ -48,10 +48,6 @@ fn poll_decode<T: PollRead, D: Decoder>(
     }
     let out = inner.with_parts(|pipe, fill| {
         loop {
-            let failed = match pipe.state() {
-                PipeState::Failed(e) => Some(e.to_io_error()),
-                _ => None,
-            };
             let clean_end = matches!(pipe.state(), PipeState::Closed);
             let step = if clean_end {
                 decoder.decode_eof(pipe)
@@ -64,11 +60,11 @@ fn poll_decode<T: PollRead, D: Decoder>(
                     return Poll::Ready(Some(Ok(frame)));
                 }
                 Ok(None) if clean_end => return Poll::Ready(None),
-                // The buffered frames are out; the transport's error is next, once.
-                Ok(None) if failed.is_some() => {
-                    return Poll::Ready(failed.map(|e| Err(e.into())));
-                }
                 Ok(None) => {
+                    // The buffered frames are out; the transport's error is next, once.
+                    if let PipeState::Failed(e) = pipe.state() {
+                        return Poll::Ready(Some(Err(e.to_io_error().into())));
+                    }
                     if let Err(e) = ready!(pipe.poll_more(cx, usize::MAX, &mut &mut *fill)) {
                         return Poll::Ready(Some(Err(io::Error::from(e).into())));
                     }

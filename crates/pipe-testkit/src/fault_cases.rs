@@ -161,6 +161,142 @@ macro_rules! fault_tests {
                 }
             }
         }
+
+        $crate::__test_fn! { $test
+            /// `FramedRead<LinesCodec>` over a transport reset at a random point: every complete
+            /// line before it, in order, then the reset once, then the end, however often it is
+            /// polled (`next()` dropped when not ready on every other seed; on every third, the
+            /// stream met the reset before it was framed, all the lines still buffered).
+            fn framed_lines_then_the_reset_once_then_the_end() {
+                use $crate::cases::reexport::futures_util::{FutureExt, StreamExt};
+                use $crate::cases::reexport::pipe_core::codec::{LinesCodec, LinesCodecError};
+                use $crate::cases::reexport::pipe_core::framed::FramedRead;
+                for seed in 1..40 {
+                    let pool = $crate::cases::pool();
+                    let data = $crate::faults::lines(seed, 100);
+                    let fail_at = (seed as usize * 131) % data.len();
+                    let mut s = $crate::__faulty_stream!(data.clone(), Some(fail_at), seed, &pool);
+                    if seed % 3 == 0 {
+                        let e = s.fill_at_least(data.len()).await.unwrap_err();
+                        assert_eq!(e.kind(), ::std::io::ErrorKind::ConnectionReset);
+                        assert_eq!(s.buffered(), fail_at, "seed {seed}");
+                    }
+                    let mut frames = FramedRead::new(s, LinesCodec::new());
+                    let mut got = Vec::new();
+                    let err = loop {
+                        let next = if seed % 2 == 0 {
+                            match frames.next().now_or_never() {
+                                Some(next) => next,
+                                None => continue,
+                            }
+                        } else {
+                            frames.next().await
+                        };
+                        match next {
+                            Some(Ok(line)) => {
+                                got.extend_from_slice(&line);
+                                got.push(b'\n');
+                            }
+                            Some(Err(e)) => break e,
+                            None => panic!("seed {seed}: the end before the injected error"),
+                        }
+                    };
+                    match err {
+                        LinesCodecError::Io(e) => assert_eq!(
+                            e.kind(),
+                            ::std::io::ErrorKind::ConnectionReset,
+                            "seed {seed}"
+                        ),
+                        other => panic!("seed {seed}: {other:?}"),
+                    }
+                    // Lines end in `\r\n` or `\n` in the input; the codec strips both.
+                    let complete = data[..fail_at]
+                        .iter()
+                        .rposition(|&b| b == b'\n')
+                        .map_or(0, |i| i + 1);
+                    let want: Vec<u8> = data[..complete]
+                        .split_inclusive(|&b| b == b'\n')
+                        .flat_map(|l| {
+                            let l = l.strip_suffix(b"\n").unwrap_or(l);
+                            let l = l.strip_suffix(b"\r").unwrap_or(l);
+                            l.iter().copied().chain([b'\n'])
+                        })
+                        .collect();
+                    assert_eq!(got, want, "seed {seed}");
+                    for _ in 0..3 {
+                        assert!(frames.next().await.is_none(), "seed {seed}: after the error");
+                    }
+                    drop(frames);
+                    $crate::cases::assert_balanced(&pool, &format!("seed {seed}"));
+                }
+            }
+        }
+
+        $crate::__test_fn! { $test
+            /// `FramedRead<LengthDelimitedCodec>` over a transport reset at a random point:
+            /// every whole frame before it, then the reset once (the decoder waits for the rest
+            /// of a frame, so the error is the transport's, not the decoder's), then the end.
+            fn framed_length_delimited_then_the_reset_once_then_the_end() {
+                use $crate::cases::reexport::futures_util::{FutureExt, StreamExt};
+                use $crate::cases::reexport::pipe_core::codec::{
+                    LengthDelimitedCodec, LengthDelimitedCodecError,
+                };
+                use $crate::cases::reexport::pipe_core::framed::FramedRead;
+                for seed in 1..40u64 {
+                    let pool = $crate::cases::pool();
+                    let mut data = Vec::new();
+                    let mut ends = Vec::new();
+                    for i in 0..60u64 {
+                        let len = ((seed * 7 + i * 13) % 90) as usize;
+                        data.extend_from_slice(&(len as u32).to_be_bytes());
+                        data.extend((0..len).map(|k| (k as u8).wrapping_add(i as u8)));
+                        ends.push(data.len());
+                    }
+                    let fail_at = (seed as usize * 131) % data.len();
+                    let mut s = $crate::__faulty_stream!(data.clone(), Some(fail_at), seed, &pool);
+                    if seed % 3 == 0 {
+                        let e = s.fill_at_least(data.len()).await.unwrap_err();
+                        assert_eq!(e.kind(), ::std::io::ErrorKind::ConnectionReset);
+                    }
+                    let mut frames = FramedRead::new(s, LengthDelimitedCodec::new());
+                    let mut got = 0;
+                    let err = loop {
+                        let next = if seed % 2 == 0 {
+                            match frames.next().now_or_never() {
+                                Some(next) => next,
+                                None => continue,
+                            }
+                        } else {
+                            frames.next().await
+                        };
+                        match next {
+                            Some(Ok(frame)) => {
+                                let start = if got == 0 { 0 } else { ends[got - 1] };
+                                assert_eq!(frame, &data[start + 4..ends[got]], "seed {seed}");
+                                got += 1;
+                            }
+                            Some(Err(e)) => break e,
+                            None => panic!("seed {seed}: the end before the injected error"),
+                        }
+                    };
+                    match err {
+                        LengthDelimitedCodecError::Io(e) => assert_eq!(
+                            e.kind(),
+                            ::std::io::ErrorKind::ConnectionReset,
+                            "seed {seed}"
+                        ),
+                        other => panic!("seed {seed}: {other:?}"),
+                    }
+                    let whole = ends.iter().filter(|&&end| end <= fail_at).count();
+                    assert_eq!(got, whole, "seed {seed}");
+                    for _ in 0..3 {
+                        assert!(frames.next().await.is_none(), "seed {seed}: after the error");
+                    }
+                    drop(frames);
+                    $crate::cases::assert_balanced(&pool, &format!("seed {seed}"));
+                }
+            }
+        }
     };
 }
 

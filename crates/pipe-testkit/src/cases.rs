@@ -40,6 +40,35 @@ pub mod reexport {
     pub use pipe_core;
 }
 
+/// The next item of `stream`: awaited, or, with `drop_pending`, polled once and dropped while
+/// not ready and polled again (a cancellation at every `Pending`).
+pub async fn next_item<S: futures_util::Stream + Unpin>(
+    stream: &mut S,
+    drop_pending: bool,
+) -> Option<S::Item> {
+    use futures_util::{FutureExt, StreamExt};
+    if !drop_pending {
+        return stream.next().await;
+    }
+    loop {
+        if let Some(item) = stream.next().now_or_never() {
+            return item;
+        }
+        // Let the runtime run (the transport woke the task when it said "not ready").
+        let mut yielded = false;
+        std::future::poll_fn(|cx| {
+            if yielded {
+                std::task::Poll::Ready(())
+            } else {
+                yielded = true;
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+    }
+}
+
 /// A pool of the test's own, so that it can check that every chunk came back.
 pub fn pool() -> Pool {
     Pool::new(PoolConfig::default()).expect("the default pool config")

@@ -168,7 +168,7 @@ macro_rules! fault_tests {
             /// polled (`next()` dropped when not ready on every other seed; on every third, the
             /// stream met the reset before it was framed, all the lines still buffered).
             fn framed_lines_then_the_reset_once_then_the_end() {
-                use $crate::cases::reexport::futures_util::{FutureExt, StreamExt};
+                use $crate::cases::reexport::futures_util::StreamExt;
                 use $crate::cases::reexport::pipe_core::codec::{LinesCodec, LinesCodecError};
                 use $crate::cases::reexport::pipe_core::framed::FramedRead;
                 for seed in 1..40 {
@@ -184,15 +184,7 @@ macro_rules! fault_tests {
                     let mut frames = FramedRead::new(s, LinesCodec::new());
                     let mut got = Vec::new();
                     let err = loop {
-                        let next = if seed % 2 == 0 {
-                            match frames.next().now_or_never() {
-                                Some(next) => next,
-                                None => continue,
-                            }
-                        } else {
-                            frames.next().await
-                        };
-                        match next {
+                        match $crate::cases::next_item(&mut frames, seed % 2 == 0).await {
                             Some(Ok(line)) => {
                                 got.extend_from_slice(&line);
                                 got.push(b'\n');
@@ -237,7 +229,7 @@ macro_rules! fault_tests {
             /// every whole frame before it, then the reset once (the decoder waits for the rest
             /// of a frame, so the error is the transport's, not the decoder's), then the end.
             fn framed_length_delimited_then_the_reset_once_then_the_end() {
-                use $crate::cases::reexport::futures_util::{FutureExt, StreamExt};
+                use $crate::cases::reexport::futures_util::StreamExt;
                 use $crate::cases::reexport::pipe_core::codec::{
                     LengthDelimitedCodec, LengthDelimitedCodecError,
                 };
@@ -261,15 +253,7 @@ macro_rules! fault_tests {
                     let mut frames = FramedRead::new(s, LengthDelimitedCodec::new());
                     let mut got = 0;
                     let err = loop {
-                        let next = if seed % 2 == 0 {
-                            match frames.next().now_or_never() {
-                                Some(next) => next,
-                                None => continue,
-                            }
-                        } else {
-                            frames.next().await
-                        };
-                        match next {
+                        match $crate::cases::next_item(&mut frames, seed % 2 == 0).await {
                             Some(Ok(frame)) => {
                                 let start = if got == 0 { 0 } else { ends[got - 1] };
                                 assert_eq!(frame, &data[start + 4..ends[got]], "seed {seed}");

@@ -46,7 +46,10 @@ fn poll_decode<T: PollRead, D: Decoder>(
     if state.done {
         return Poll::Ready(None);
     }
-    let out = inner.with_parts(|pipe, fill| {
+    // The stream ends after the end, a transport error, or a repeated decoder error; a decoder
+    // error the decoder may recover from leaves it open. Decided where each outcome is made,
+    // so that a frame goes out without a second look at it.
+    inner.with_parts(|pipe, fill| {
         loop {
             let clean_end = matches!(pipe.state(), PipeState::Closed);
             let step = if clean_end {
@@ -59,19 +62,25 @@ fn poll_decode<T: PollRead, D: Decoder>(
                     state.errored_at = None;
                     return Poll::Ready(Some(Ok(frame)));
                 }
-                Ok(None) if clean_end => return Poll::Ready(None),
+                Ok(None) if clean_end => {
+                    state.done = true;
+                    return Poll::Ready(None);
+                }
                 Ok(None) => {
                     // The buffered frames are out; the transport's error is next, once.
                     if let PipeState::Failed(e) = pipe.state() {
+                        state.done = true;
                         return Poll::Ready(Some(Err(e.to_io_error().into())));
                     }
                     if let Err(e) = ready!(pipe.poll_more(cx, usize::MAX, &mut &mut *fill)) {
+                        state.done = true;
                         return Poll::Ready(Some(Err(io::Error::from(e).into())));
                     }
                 }
                 Err(e) => {
                     let consumed = pipe.consumed_total();
                     if state.errored_at == Some(consumed) {
+                        state.done = true;
                         return Poll::Ready(None);
                     }
                     state.errored_at = Some(consumed);
@@ -79,15 +88,7 @@ fn poll_decode<T: PollRead, D: Decoder>(
                 }
             }
         }
-    });
-    // Ends after the end, a transport error, or a repeated decoder error (`None` above); a
-    // decoder error the decoder may recover from leaves the stream open.
-    match &out {
-        Poll::Ready(None) => state.done = true,
-        Poll::Ready(Some(Err(_))) if state.errored_at.is_none() => state.done = true,
-        _ => {}
-    }
-    out
+    })
 }
 
 /// A stream of the frames `D` decodes from a transport `T` (an adapter's `ChunkedStream`).

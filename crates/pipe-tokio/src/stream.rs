@@ -104,6 +104,7 @@ fn poll_transport<S: AsyncRead + Unpin>(
 }
 
 impl<S: AsyncRead + Unpin> PollRead for ChunkedStream<S> {
+    #[inline]
     fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut FillFn<'_>) -> R) -> R {
         let io = &mut self.io;
         f(

@@ -225,6 +225,43 @@ macro_rules! fault_tests {
         }
 
         $crate::__test_fn! { $test
+            /// A decoder error the decoder recovers from (a line over the maximum), then a
+            /// transport reset before the line's end: the decoder's error, the reset once, then
+            /// the end of the stream (the documented end after a transport error).
+            fn framed_a_reset_right_after_a_decoder_error_ends_the_stream() {
+                use $crate::cases::reexport::pipe_core::codec::{LinesCodec, LinesCodecError};
+                use $crate::cases::reexport::pipe_core::framed::FramedRead;
+                for seed in 1..20u64 {
+                    let pool = $crate::cases::pool();
+                    let data = b"ok\nfar too long a line".to_vec();
+                    let s = $crate::__faulty_stream!(data, Some(20), seed, &pool);
+                    let mut frames = FramedRead::new(s, LinesCodec::new_with_max_length(4));
+                    let mut next = async || {
+                        $crate::cases::next_item(&mut frames, seed % 2 == 0).await
+                    };
+                    assert!(matches!(next().await, Some(Ok(line)) if line == "ok"), "seed {seed}");
+                    assert!(
+                        matches!(next().await, Some(Err(LinesCodecError::MaxLineLengthExceeded))),
+                        "seed {seed}"
+                    );
+                    match next().await {
+                        Some(Err(LinesCodecError::Io(e))) => assert_eq!(
+                            e.kind(),
+                            ::std::io::ErrorKind::ConnectionReset,
+                            "seed {seed}"
+                        ),
+                        other => panic!("seed {seed}: {other:?}"),
+                    }
+                    for _ in 0..3 {
+                        assert!(next().await.is_none(), "seed {seed}: after the reset");
+                    }
+                    drop(frames);
+                    $crate::cases::assert_balanced(&pool, &format!("seed {seed}"));
+                }
+            }
+        }
+
+        $crate::__test_fn! { $test
             /// `FramedRead<LengthDelimitedCodec>` over a transport reset at a random point:
             /// every whole frame before it, then the reset once (the decoder waits for the rest
             /// of a frame, so the error is the transport's, not the decoder's), then the end.

@@ -31,14 +31,7 @@ impl Memo {
     /// known of another separator.
     #[inline]
     pub(crate) fn resume(&mut self, sep: &[u8]) -> usize {
-        // Most separators are one or two bytes (`\n`, `\r\n`): compare those without a call to
-        // `memcmp` (18 instructions a read attempt for `\r\n`, `read_paths frame8m-pieces`).
-        let same = match (self.sep.as_slice(), sep) {
-            ([a], [b]) => a == b,
-            ([a, b], [c, d]) => a == c && b == d,
-            (a, b) => a == b,
-        };
-        if !same {
+        if !self.is_about(sep) {
             self.sep.clear();
             self.sep.extend_from_slice(sep);
             self.known_to = self.cursor;
@@ -50,12 +43,19 @@ impl Memo {
     /// the same separator left progress; `None` if nothing is known (see [`Memo::resume`]).
     #[inline]
     pub(crate) fn resumes_at(&self, sep: &[u8]) -> Option<usize> {
-        let same = match (self.sep.as_slice(), sep) {
+        (self.is_about(sep) && !self.is_fresh()).then(|| (self.known_to - self.cursor) as usize)
+    }
+
+    /// Whether the fact is about `sep`. Most separators are one or two bytes (`\n`, `\r\n`):
+    /// those are compared without a call to `memcmp` (18 instructions a read attempt for
+    /// `\r\n`, `read_paths frame8m-pieces`).
+    #[inline]
+    fn is_about(&self, sep: &[u8]) -> bool {
+        match (self.sep.as_slice(), sep) {
             ([a], [b]) => a == b,
             ([a, b], [c, d]) => a == c && b == d,
-            _ => false,
-        };
-        (same && !self.is_fresh()).then(|| (self.known_to - self.cursor) as usize)
+            (a, b) => a == b,
+        }
     }
 
     /// Records where the last scan for the separator stopped: no match starts before offset

@@ -239,13 +239,16 @@ impl Pipe {
     }
 
     /// [`frame_len`](Pipe::frame_len) for a frame arriving piece by piece: an earlier scan for
-    /// this one- or two-byte separator stopped inside the last segment, and the buffered bytes
-    /// are shorter than the limit (so neither a match nor its absence can pass it). `None`
+    /// this separator stopped inside the last segment, and the buffered bytes are
+    /// shorter than the limit (so neither a match nor its absence can pass it). `None`
     /// means "take the general path". 8 MiB frames in 1 KiB pieces: a `read_until` attempt
     /// cost ~290 instructions besides `memchr` through the general path, ~190 this way
     /// (`read_paths frame8m-pieces`; tokio's `BufReader` ~125 a poll).
     #[inline]
     pub(crate) fn resume_in_last(&mut self, sep: &[u8]) -> Option<Option<usize>> {
+        let [first_byte, ..] = *sep else {
+            return None;
+        };
         if self.len >= self.max_frame {
             return None;
         }
@@ -258,7 +261,7 @@ impl Pipe {
         // Most attempts find no first byte in what arrived since the last one: say so at once;
         // else check the candidates from the first one on.
         let new = data.get(from - base..).unwrap_or_default();
-        let Some(first) = memchr::memchr(sep[0], new) else {
+        let Some(first) = memchr::memchr(first_byte, new) else {
             self.scanned += new.len() as u64;
             self.memo.examined(self.len.max(from));
             return Some(None);
@@ -270,7 +273,13 @@ impl Pipe {
         };
         let mut examined = first as u64;
         let rest = |k: usize| data[k..].starts_with(&sep[1..]);
-        let found = span.scan(sep[0], sep.len(), from - base + first, &mut examined, rest);
+        let found = span.scan(
+            first_byte,
+            sep.len(),
+            from - base + first,
+            &mut examined,
+            rest,
+        );
         self.scanned += examined;
         Some(match found {
             Some(Scan::Found(p)) => {

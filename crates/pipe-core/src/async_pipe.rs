@@ -4,7 +4,9 @@
 //! pooled chunks in place.
 //!
 //! One [`Pipe`] sits behind a mutex shared by the halves. Every call holds the lock only for
-//! its own pipe operation (a search, a commit, a copy), never across an `.await`.
+//! its own pipe operation (a search, a commit, a copy), never across an `.await`. A reader
+//! that finds nothing parks, or, while the writer is quick, first stays scheduled for a
+//! moment ([`AsyncPipeOptions::max_spin`]).
 
 use std::io::{self, IoSlice};
 use std::ops::{Deref, DerefMut};
@@ -16,6 +18,7 @@ use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(not(loom))]
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use crate::adapter::{FillFn, PollRead};
 use crate::error::WriteError;
@@ -44,6 +47,8 @@ pub struct AsyncPipeOptions {
     pause: usize,
     /// Unread bytes at or under which a waiting writer goes on.
     resume: usize,
+    /// The longest a reader that finds nothing stays scheduled before it parks.
+    max_spin: Duration,
 }
 
 impl Default for AsyncPipeOptions {
@@ -52,6 +57,7 @@ impl Default for AsyncPipeOptions {
             pipe: PipeOptions::default(),
             pause: 64 * 1024,
             resume: 32 * 1024,
+            max_spin: MAX_SPIN,
         }
     }
 }
@@ -130,6 +136,34 @@ impl AsyncPipeOptions {
         self.resume = resume;
         self
     }
+
+    /// The longest a reader that finds nothing stays scheduled before it parks. Default 50 µs;
+    /// `Duration::ZERO` makes it park at once, every time.
+    ///
+    /// A parked reader costs the writer a wake across threads and itself the time its thread
+    /// takes to run again, tens of microseconds on a busy machine: with a writer committing
+    /// every few microseconds on another thread, the two otherwise end up taking turns, once
+    /// per backpressure window. So a reader that finds nothing may first stay scheduled: its
+    /// task wakes itself and returns `Pending`, so the runtime polls it again after its other
+    /// ready tasks; no waker is registered, and the writer's commits wake nobody. It does so
+    /// only while the writer is quick, that is, when the bytes that ended the reader's last
+    /// wait arrived within `max_spin` of its start, and for at most `max_spin` a wait;
+    /// otherwise it parks at once. A pipe that goes idle costs one such spell, then parks; a
+    /// writer slower than `max_spin` never makes the reader spin (one 64 B line a millisecond,
+    /// even in two writes: no spin at all, `inproc_parks` example). The price is CPU while the
+    /// writer is quick: the reader's thread stays busy.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = pipe_core::AsyncPipeOptions::new().max_spin(Duration::ZERO);
+    /// let (_writer, reader) = pipe_core::async_pipe::pipe_with(options)?;
+    /// assert_eq!(reader.buffered(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn max_spin(mut self, max_spin: Duration) -> Self {
+        self.max_spin = max_spin;
+        self
+    }
 }
 
 /// An in-process pipe with [`AsyncPipeOptions::default`]: 64 KiB pause, 32 KiB resume, 64 KiB
@@ -173,6 +207,7 @@ pub fn pipe_with(options: AsyncPipeOptions) -> io::Result<(PipeWriter, PipeReade
         pipe,
         pause,
         resume,
+        max_spin,
     } = options;
     if pause == 0 || resume >= pause {
         return Err(io::Error::new(
@@ -190,6 +225,7 @@ pub fn pipe_with(options: AsyncPipeOptions) -> io::Result<(PipeWriter, PipeReade
         grant: 0,
         reader_gone: false,
         seen: 0,
+        spin: Spin::new(max_spin),
         reader_waker: None,
         writer_waker: None,
     }));
@@ -199,6 +235,78 @@ pub fn pipe_with(options: AsyncPipeOptions) -> io::Result<(PipeWriter, PipeReade
         },
         PipeReader { shared },
     ))
+}
+
+/// The default of [`AsyncPipeOptions::max_spin`].
+#[cfg(not(loom))]
+const MAX_SPIN: Duration = Duration::from_micros(50);
+/// Under loom the reader parks at once: time is not part of the model.
+#[cfg(loom)]
+const MAX_SPIN: Duration = Duration::ZERO;
+
+/// The reader's choice, when it finds nothing to read, between parking and staying scheduled
+/// (see [`AsyncPipeOptions::max_spin`]). A wait runs from a read finding nothing until the
+/// reader next makes progress (consumes bytes, or completes a read without waiting); it lasted
+/// until the bytes that ended it arrived (the writer's wake if the reader was parked, else the
+/// poll that found them). The next wait stays scheduled, for at most `max`, only if the last
+/// one lasted less than `max`: a writer slower than that never makes the reader spin, and a
+/// pipe that goes idle costs one spell of at most `max`.
+#[derive(Debug)]
+struct Spin {
+    /// How long a wait may stay scheduled; zero: always park at once.
+    max: Duration,
+    /// Whether waits stay scheduled first: the last one lasted less than `max`.
+    on: bool,
+    /// When the current wait began.
+    began: Option<Instant>,
+    /// Whether the current wait parked the reader (its waker is registered).
+    parked: bool,
+    /// When the writer last woke the parked reader during the current wait.
+    woken: Option<Instant>,
+}
+
+impl Spin {
+    fn new(max: Duration) -> Spin {
+        Spin {
+            max,
+            on: false,
+            began: None,
+            parked: false,
+            woken: None,
+        }
+    }
+
+    /// At a read that finds nothing: true to stay scheduled, false to park.
+    fn stay(&mut self) -> bool {
+        if self.max.is_zero() {
+            return false;
+        }
+        let now = Instant::now();
+        let began = *self.began.get_or_insert(now);
+        if self.on && now.duration_since(began) < self.max {
+            return true;
+        }
+        self.parked = true;
+        false
+    }
+
+    /// The writer woke the parked reader.
+    fn woke(&mut self) {
+        if self.parked {
+            self.woken = Some(Instant::now());
+        }
+    }
+
+    /// The reader made progress: the wait, if any, is over.
+    #[inline]
+    fn progressed(&mut self) {
+        if let Some(began) = self.began.take() {
+            let arrived = self.woken.unwrap_or_else(Instant::now);
+            self.on = arrived.saturating_duration_since(began) < self.max;
+        }
+        self.parked = false;
+        self.woken = None;
+    }
 }
 
 /// What the halves share.
@@ -222,6 +330,8 @@ struct Shared {
     /// changes the pipe between the reader's calls, so bytes past it arrived since: what
     /// `fill_more` reports, even if they came before it was called.
     seen: usize,
+    /// Whether a reader that finds nothing parks or stays scheduled for a while.
+    spin: Spin,
     /// The reader's task, waiting for bytes or the end.
     reader_waker: Option<Waker>,
     /// The writer's task, waiting for the reader to catch up (or to go).
@@ -267,6 +377,7 @@ impl Locked<'_> {
     // empty and replaced the waker with `None`).
     fn wake_reader(&mut self) {
         if let Some(waker) = self.reader_waker.take() {
+            self.spin.woke();
             self.wake[0] = Some(waker);
         }
     }
@@ -556,11 +667,14 @@ impl PollRead for PipeReader {
         let Locked { guard, wake } = &mut locked;
         let shared: &mut Shared = guard.as_deref_mut().expect("just locked");
         shared.grant = 0;
-        let (pipe, reader_waker, writer_waker, grant) = (
+        let consumed = shared.pipe.consumed_total();
+        let mut waited = false;
+        let (pipe, reader_waker, writer_waker, grant, spin) = (
             &mut shared.pipe,
             &mut shared.reader_waker,
             &mut shared.writer_waker,
             &mut shared.grant,
+            &mut shared.spin,
         );
         // The writer stays paused until the reader brings the pipe down to `resume`.
         let (resume, paused) = (shared.resume, shared.paused);
@@ -588,12 +702,24 @@ impl PollRead for PipeReader {
                 *grant = 0;
                 return Poll::Ready(());
             }
-            set_waker(reader_waker, cx);
             if let Some(waker) = writer_waker.take() {
                 wake[1] = Some(waker);
             }
+            waited = true;
+            if pipe.consumed_total() != consumed {
+                // Bytes consumed by this call before it waits: the last wait is over.
+                spin.progressed();
+            }
+            if spin.stay() {
+                cx.waker().wake_by_ref();
+            } else {
+                set_waker(reader_waker, cx);
+            }
             Poll::Pending
         });
+        if !waited {
+            locked.spin.progressed();
+        }
         locked.seen = locked.pipe.len();
         if locked.pipe.len() <= locked.resume {
             locked.wake_writer();

@@ -8,6 +8,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use pipe_core::adapter;
 use pipe_core::async_pipe::{PipeReader, PipeWriter, pipe_with};
@@ -407,4 +408,154 @@ fn a_drained_pipe_holds_no_chunk_while_both_halves_live() {
         "ok"
     );
     assert_eq!(pool.stats().outstanding_chunks, 0);
+}
+
+/// A pipe on a pool of its own whose reader may stay scheduled for up to `max_spin`.
+fn spinning(max_spin: Duration) -> (PipeWriter, PipeReader, pipe_core::Pool) {
+    let (options, pool) = pipe_testkit::async_pipe_options(64 * 1024, 32 * 1024, 1024);
+    let (w, r) = pipe_with(options.max_spin(max_spin)).unwrap();
+    (w, r, pool)
+}
+
+/// Makes the writer quick in the reader's eyes: the reader parks (its first wait always does)
+/// and a commit right after ends the park, well within an hour.
+fn park_and_end_it(w: &mut PipeWriter, r: &mut PipeReader, reader: &Task) {
+    let before = reader.wakes();
+    let mut read = pin!(adapter::read_line(r, false));
+    assert!(reader.poll(read.as_mut()).is_pending());
+    assert_eq!(reader.wakes(), before, "the wait parked: no wake yet");
+    w.write_now(b"first\n").unwrap();
+    assert_eq!(
+        reader.wakes(),
+        before + 1,
+        "the commit woke the parked reader"
+    );
+    assert!(matches!(reader.poll(read), Poll::Ready(Ok(Some(l))) if l == "first"));
+}
+
+#[test]
+fn a_reader_parks_at_its_first_wait_and_the_commit_wakes_it() {
+    // Whatever `max_spin`: nothing is known of the writer yet.
+    for max in [
+        Duration::ZERO,
+        Duration::from_micros(50),
+        Duration::from_secs(3600),
+    ] {
+        let (mut w, mut r, pool) = spinning(max);
+        park_and_end_it(&mut w, &mut r, &Task::new());
+        drop((w, r));
+        assert_eq!(pool.stats().outstanding_chunks, 0);
+    }
+}
+
+#[test]
+fn after_a_quick_writer_a_waiting_reader_stays_scheduled_and_the_writer_wakes_nobody() {
+    let (mut w, mut r, _) = spinning(Duration::from_secs(3600));
+    let reader = Task::new();
+    park_and_end_it(&mut w, &mut r, &reader);
+    let woken = reader.wakes();
+    let mut read = pin!(adapter::read_line(&mut r, false));
+    assert!(reader.poll(read.as_mut()).is_pending());
+    assert_eq!(reader.wakes(), woken + 1, "the task woke itself");
+    // Bytes that do not finish the line, then the rest: no wake, the next poll finds them.
+    w.write_now(b"sec").unwrap();
+    assert!(reader.poll(read.as_mut()).is_pending());
+    w.write_now(b"ond\n").unwrap();
+    assert_eq!(reader.wakes(), woken + 2, "only the reader's own wakes");
+    assert!(matches!(reader.poll(read), Poll::Ready(Ok(Some(l))) if l == "second"));
+}
+
+#[test]
+fn with_max_spin_zero_every_wait_parks() {
+    let (mut w, mut r, _) = spinning(Duration::ZERO);
+    let reader = Task::new();
+    for i in 0..3 {
+        let woken = reader.wakes();
+        let mut read = pin!(adapter::read_line(&mut r, false));
+        assert!(reader.poll(read.as_mut()).is_pending());
+        assert_eq!(reader.wakes(), woken, "round {i}: parked, not rescheduled");
+        w.write_now(b"x\n").unwrap();
+        assert_eq!(reader.wakes(), woken + 1, "round {i}: the commit woke it");
+        assert!(matches!(reader.poll(read), Poll::Ready(Ok(Some(l))) if l == "x"));
+    }
+}
+
+#[test]
+fn a_reader_that_stays_scheduled_ends_up_parked_and_a_commit_then_wakes_it() {
+    // 1 ms: the writer below is quick (unless this thread stalls that long, when the reader
+    // parks at once: the same end). With no more bytes the reader must park, not spin on.
+    let (mut w, mut r, pool) = spinning(Duration::from_millis(1));
+    let reader = Task::new();
+    park_and_end_it(&mut w, &mut r, &reader);
+    let mut read = Box::pin(adapter::read_exact(&mut r, 3));
+    let mut polls = 0u64;
+    loop {
+        let woken = reader.wakes();
+        assert!(reader.poll(read.as_mut()).is_pending());
+        if reader.wakes() == woken {
+            break; // parked: no wake of its own
+        }
+        polls += 1;
+        assert!(
+            polls < 100_000_000,
+            "still rescheduling itself after {polls} polls"
+        );
+    }
+    let woken = reader.wakes();
+    w.write_now(b"end").unwrap();
+    assert_eq!(
+        reader.wakes(),
+        woken + 1,
+        "the parked reader is woken by the commit"
+    );
+    assert!(matches!(reader.poll(read.as_mut()), Poll::Ready(Ok(Some(b))) if b == "end"));
+    drop(read);
+    drop((w, r));
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+}
+
+#[test]
+fn a_read_dropped_while_it_stays_scheduled_loses_nothing() {
+    let (mut w, mut r, _) = spinning(Duration::from_secs(3600));
+    let reader = Task::new();
+    park_and_end_it(&mut w, &mut r, &reader);
+    for piece in [&b"ab"[..], b"c", b"d\n"] {
+        // A read that stays scheduled, dropped at its `Pending`.
+        assert!(
+            reader
+                .poll(pin!(adapter::read_line(&mut r, false)))
+                .is_pending()
+        );
+        w.write_now(piece).unwrap();
+    }
+    assert_eq!(
+        reader
+            .now(adapter::read_line(&mut r, false))
+            .unwrap()
+            .unwrap(),
+        "abcd"
+    );
+    // The next wait, after all that, still works either way.
+    let mut read = pin!(adapter::read_line(&mut r, false));
+    assert!(reader.poll(read.as_mut()).is_pending());
+    w.write_now(b"e\n").unwrap();
+    assert!(matches!(reader.poll(read), Poll::Ready(Ok(Some(l))) if l == "e"));
+}
+
+#[test]
+fn a_writer_slower_than_max_spin_never_makes_the_reader_spin() {
+    let (mut w, mut r, _) = spinning(Duration::from_millis(1));
+    let reader = Task::new();
+    for round in 0..3 {
+        let woken = reader.wakes();
+        let mut read = pin!(adapter::read_line(&mut r, false));
+        assert!(reader.poll(read.as_mut()).is_pending());
+        assert_eq!(reader.wakes(), woken, "round {round}: parked at once");
+        // Half a line now and the rest after 3 ms: the wait lasts past `max_spin`.
+        w.write_now(b"sl").unwrap();
+        assert!(reader.poll(read.as_mut()).is_pending());
+        std::thread::sleep(Duration::from_millis(3));
+        w.write_now(b"ow\n").unwrap();
+        assert!(matches!(reader.poll(read), Poll::Ready(Ok(Some(l))) if l == "slow"));
+    }
 }

@@ -311,6 +311,73 @@ macro_rules! contract_tests {
             }
         }
 
+        $crate::__test_fn! { $threaded
+            /// A writer task that sends bursts of lines with pauses of every length between
+            /// them (none, a few yields, up to 2 ms: shorter and longer than the reader's
+            /// `max_spin`, so its reader both stays scheduled and parks) delivers every line
+            /// once and in order to a reader on another worker, on the default options, with
+            /// reads dropped at random `Pending`s on half the bursts.
+            fn inproc_bursts_and_pauses_deliver_every_line_once() {
+                use $crate::cases::reexport::futures_util::FutureExt;
+                let pool = $crate::cases::pool();
+                let (w, mut r) = pipe_with($crate::cases::inproc_options(&pool, 1 << 16)).unwrap();
+                const LINES: usize = 40_000;
+                let writer = spawn(async move {
+                    let mut rng = $crate::contract_cases::Rng(7);
+                    let mut w = w.into_inner(); // the runtime-free half: the pipe's own `write_all`
+                    let mut next = 0usize;
+                    while next < LINES {
+                        let burst = (1 + rng.below(400) as usize).min(LINES - next);
+                        let text: String =
+                            (next..next + burst).map(|i| format!("line {i}\n")).collect();
+                        next += burst;
+                        let mut rest = text.as_bytes();
+                        while !rest.is_empty() {
+                            let k = (1 + rng.below(3000) as usize).min(rest.len());
+                            w.write_all(&rest[..k]).await.unwrap();
+                            rest = &rest[k..];
+                        }
+                        match rng.below(4) {
+                            0 => {}
+                            1 => {
+                                for _ in 0..rng.below(20) {
+                                    yield_now().await;
+                                }
+                            }
+                            _ => $crate::__sleep!(::std::time::Duration::from_micros(
+                                rng.below(2000)
+                            )),
+                        }
+                    }
+                });
+                let reading = async {
+                    let mut rng = $crate::contract_cases::Rng(11);
+                    for i in 0..LINES {
+                        let line = if rng.below(2) == 0 {
+                            r.read_line(false).await
+                        } else {
+                            // Polled once and dropped while not ready, until it is.
+                            loop {
+                                if let Some(out) = r.read_line(false).now_or_never() {
+                                    break out;
+                                }
+                                yield_now().await;
+                            }
+                        };
+                        let line = line.unwrap().unwrap_or_else(|| panic!("the end at line {i}"));
+                        assert_eq!(line, format!("line {i}").as_bytes(), "line {i}");
+                    }
+                    assert!(r.read_line(false).await.unwrap().is_none(), "then the end");
+                };
+                let ((), ()) = (
+                    $crate::__within!("the reader", reading),
+                    join(writer).await,
+                );
+                drop(r);
+                $crate::cases::assert_balanced(&pool, "in-process");
+            }
+        }
+
         $crate::__test_fn! { $test
             /// A reader that never consumes bounds what the writer can push (twice the maximum
             /// frame): `fill_more` reports the limit, again and again, with the writer stuck;

@@ -717,7 +717,8 @@ fn loopback_workloads(report: &mut Report, total: usize, rounds: usize) {
 }
 
 /// Bytes between two tasks in one process (the async pipe, `tokio::io::duplex`, `piper`), on a
-/// two-worker runtime: `total` bytes in 16 KiB writes.
+/// two-worker runtime: `total` bytes in 16 KiB writes, each transfer's reader on a thread of
+/// its own (`inproc::on_own_thread`).
 fn inproc_workload(report: &mut Report, total: usize, rounds: usize) {
     use chunkedbuffer_benches::inproc;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -729,19 +730,19 @@ fn inproc_workload(report: &mut Report, total: usize, rounds: usize) {
     let mut impls: Vec<Impl> = vec![
         (
             "async pipe get_buffer+flush / read_at_most (Bytes)",
-            Box::new(|| rt.block_on(inproc::pipe_native(data, PIECE))),
+            Box::new(|| inproc::on_own_thread(&rt, || inproc::pipe_native(data, PIECE))),
         ),
         (
             "async pipe AsyncWrite / AsyncRead",
-            Box::new(|| rt.block_on(inproc::pipe_io(data, PIECE))),
+            Box::new(|| inproc::on_own_thread(&rt, || inproc::pipe_io(data, PIECE))),
         ),
         (
             "tokio::io::duplex(64 KiB)",
-            Box::new(|| rt.block_on(inproc::duplex(data, PIECE))),
+            Box::new(|| inproc::on_own_thread(&rt, || inproc::duplex(data, PIECE))),
         ),
         (
             "piper::pipe(64 KiB)",
-            Box::new(|| rt.block_on(inproc::piper(data, PIECE))),
+            Box::new(|| inproc::on_own_thread(&rt, || inproc::piper(data, PIECE))),
         ),
     ];
     let times = measure(rounds, &mut impls);

@@ -9,6 +9,24 @@ use pipe_core::AsyncPipeOptions;
 use pipe_tokio::pipe_with;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// Runs one transfer (`transfer()` on `rt`) from a thread made for it: the reader, which
+/// `block_on` runs, starts on a thread the scheduler knows nothing of. A spinning reader
+/// leaves its thread looking busy to the kernel's scheduler for tens of milliseconds, and on
+/// the bench's two cores whatever ran next on that thread ran slower: `duplex` right after
+/// the pipe's rows ran at 1,250-1,550 MiB/s in builds whose reader spins and 1,850-2,570 in
+/// the build before, whatever the order of the rows; with each reader on a thread of its own,
+/// at 2,476 and 2,408 (medians of five alternations).
+pub fn on_own_thread<T: Send, F: std::future::Future<Output = T>>(
+    rt: &tokio::runtime::Runtime,
+    transfer: impl FnOnce() -> F + Send,
+) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| rt.block_on(transfer()))
+            .join()
+            .expect("the transfer")
+    })
+}
+
 /// The window all three get: the async pipe's pause threshold, duplex's and piper's capacity.
 pub const WINDOW: usize = 64 * 1024;
 

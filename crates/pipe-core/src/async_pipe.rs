@@ -145,13 +145,15 @@ impl AsyncPipeOptions {
     /// every few microseconds on another thread, the two otherwise end up taking turns, once
     /// per backpressure window. So a reader that finds nothing may first stay scheduled: its
     /// task wakes itself and returns `Pending`, so the runtime polls it again after its other
-    /// ready tasks; no waker is registered, and the writer's commits wake nobody. It does so
-    /// only while the writer is quick, that is, when the bytes that ended the reader's last
-    /// wait arrived within `max_spin` of its start, and for at most `max_spin` a wait;
-    /// otherwise it parks at once. A pipe that goes idle costs one such spell, then parks; a
-    /// writer slower than `max_spin` never makes the reader spin (one 64 B line a millisecond,
-    /// even in two writes: no spin at all, `inproc_parks` example). The price is CPU while the
-    /// writer is quick: the reader's thread stays busy.
+    /// ready tasks; its waker is not stored (one an earlier park left is dropped), so the
+    /// writer's commits wake nobody. It does so only while its waits are short, that is, when
+    /// the bytes that ended the reader's last wait arrived within `max_spin` of its start (a
+    /// wait lasts until the reader consumes bytes, or a read ends after bytes arrived), and
+    /// for at most `max_spin` a wait; otherwise it parks at once. A pipe that goes idle costs
+    /// one such spell, then parks; a reader whose waits last `max_spin` or longer never spins
+    /// (an idle reader fed one 64 B line a millisecond, even in two writes: no spin at all,
+    /// `inproc_parks` example). The price is CPU while the waits are short: the reader's
+    /// thread stays busy; a large `max_spin` makes the spell after a burst that long.
     ///
     /// ```
     /// use std::time::Duration;
@@ -240,29 +242,38 @@ pub fn pipe_with(options: AsyncPipeOptions) -> io::Result<(PipeWriter, PipeReade
 /// The default of [`AsyncPipeOptions::max_spin`].
 #[cfg(not(loom))]
 const MAX_SPIN: Duration = Duration::from_micros(50);
-/// Under loom the reader parks at once: time is not part of the model.
+/// Under loom any nonzero value: a wait there stays scheduled for one poll, then parks (time
+/// is not part of the model, so the spin is counted, not timed).
 #[cfg(loom)]
-const MAX_SPIN: Duration = Duration::ZERO;
+const MAX_SPIN: Duration = Duration::from_micros(1);
 
 /// The reader's choice, when it finds nothing to read, between parking and staying scheduled
 /// (see [`AsyncPipeOptions::max_spin`]). A wait runs from a read finding nothing until the
-/// reader next makes progress (consumes bytes, or completes a read without waiting); it lasted
-/// until the bytes that ended it arrived (the writer's wake if the reader was parked, else the
-/// poll that found them). The next wait stays scheduled, for at most `max`, only if the last
-/// one lasted less than `max`: a writer slower than that never makes the reader spin, and a
-/// pipe that goes idle costs one spell of at most `max`.
+/// reader goes on: it consumes bytes, or a read ends without waiting after bytes arrived. It
+/// lasted until the bytes that ended it arrived: the writer's last commit while the reader was
+/// parked, else the poll that found them. The next wait stays scheduled, for at most `max`,
+/// only if the last one lasted less than `max`: a reader whose waits last longer never spins,
+/// and a pipe that goes idle costs one spell of at most `max`.
 #[derive(Debug)]
 struct Spin {
     /// How long a wait may stay scheduled; zero: always park at once.
     max: Duration,
     /// Whether waits stay scheduled first: the last one lasted less than `max`.
     on: bool,
-    /// When the current wait began.
-    began: Option<Instant>,
+    /// The current wait.
+    wait: Option<Wait>,
     /// Whether the current wait parked the reader (its waker is registered).
     parked: bool,
-    /// When the writer last woke the parked reader during the current wait.
+    /// When the writer last committed while the reader was parked, in the current wait.
     woken: Option<Instant>,
+}
+
+/// When a wait began, and the bytes consumed and written in all then.
+#[derive(Debug)]
+struct Wait {
+    at: Instant,
+    consumed: u64,
+    written: u64,
 }
 
 impl Spin {
@@ -270,39 +281,56 @@ impl Spin {
         Spin {
             max,
             on: false,
-            began: None,
+            wait: None,
             parked: false,
             woken: None,
         }
     }
 
-    /// At a read that finds nothing: true to stay scheduled, false to park.
-    fn stay(&mut self) -> bool {
+    /// At a read that finds nothing, `consumed` and `written` bytes in all: true to stay
+    /// scheduled, false to park.
+    fn stay(&mut self, consumed: u64, written: u64) -> bool {
         if self.max.is_zero() {
             return false;
         }
         let now = Instant::now();
-        let began = *self.began.get_or_insert(now);
-        if self.on && now.duration_since(began) < self.max {
+        let fresh = self.wait.is_none();
+        let wait = self.wait.get_or_insert(Wait {
+            at: now,
+            consumed,
+            written,
+        });
+        // Under loom: one poll a wait, counted, not timed.
+        let stay = if cfg!(loom) {
+            fresh
+        } else {
+            self.on && now.duration_since(wait.at) < self.max
+        };
+        if stay {
             return true;
         }
         self.parked = true;
         false
     }
 
-    /// The writer woke the parked reader.
-    fn woke(&mut self) {
+    /// The writer committed bytes, paused or completed.
+    fn wrote(&mut self) {
         if self.parked {
             self.woken = Some(Instant::now());
         }
     }
 
-    /// The reader made progress: the wait, if any, is over.
+    /// The reader goes on, `consumed` and `written` bytes in all: the wait is over if it
+    /// consumed bytes since it began, or, with `arrivals`, if bytes arrived.
     #[inline]
-    fn progressed(&mut self) {
-        if let Some(began) = self.began.take() {
+    fn went_on(&mut self, consumed: u64, written: u64, arrivals: bool) {
+        if let Some(wait) = &self.wait {
+            if consumed == wait.consumed && !(arrivals && written != wait.written) {
+                return;
+            }
             let arrived = self.woken.unwrap_or_else(Instant::now);
-            self.on = arrived.saturating_duration_since(began) < self.max;
+            self.on = arrived.saturating_duration_since(wait.at) < self.max;
+            self.wait = None;
         }
         self.parked = false;
         self.woken = None;
@@ -376,8 +404,8 @@ impl Locked<'_> {
     // a reader going pending took the writer's waker, then its "room made" check found the slot
     // empty and replaced the waker with `None`).
     fn wake_reader(&mut self) {
+        self.spin.wrote();
         if let Some(waker) = self.reader_waker.take() {
-            self.spin.woke();
             self.wake[0] = Some(waker);
         }
     }
@@ -416,6 +444,12 @@ impl Locked<'_> {
         }
         Poll::Ready(Ok(()))
     }
+}
+
+/// The bytes consumed and written through `pipe` in all.
+fn totals(pipe: &Pipe) -> (u64, u64) {
+    let consumed = pipe.consumed_total();
+    (consumed, consumed + pipe.len() as u64)
 }
 
 fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
@@ -667,7 +701,6 @@ impl PollRead for PipeReader {
         let Locked { guard, wake } = &mut locked;
         let shared: &mut Shared = guard.as_deref_mut().expect("just locked");
         shared.grant = 0;
-        let consumed = shared.pipe.consumed_total();
         let mut waited = false;
         let (pipe, reader_waker, writer_waker, grant, spin) = (
             &mut shared.pipe,
@@ -706,11 +739,13 @@ impl PollRead for PipeReader {
                 wake[1] = Some(waker);
             }
             waited = true;
-            if pipe.consumed_total() != consumed {
-                // Bytes consumed by this call before it waits: the last wait is over.
-                spin.progressed();
-            }
-            if spin.stay() {
+            // Bytes consumed by this call before it waits end the last wait.
+            let (consumed, written) = totals(pipe);
+            spin.went_on(consumed, written, false);
+            if spin.stay(consumed, written) {
+                // Polled again by its own wake; a waker left by an earlier park is dropped,
+                // so the writer wakes nobody.
+                *reader_waker = None;
                 cx.waker().wake_by_ref();
             } else {
                 set_waker(reader_waker, cx);
@@ -718,7 +753,8 @@ impl PollRead for PipeReader {
             Poll::Pending
         });
         if !waited {
-            locked.spin.progressed();
+            let (consumed, written) = totals(&locked.pipe);
+            locked.spin.went_on(consumed, written, true);
         }
         locked.seen = locked.pipe.len();
         if locked.pipe.len() <= locked.resume {
@@ -755,6 +791,8 @@ impl PipeReader {
         let mut shared = lock(&self.shared);
         shared.grant = 0; // not waiting while it parses
         let out = f(&mut shared.pipe);
+        let (consumed, written) = totals(&shared.pipe);
+        shared.spin.went_on(consumed, written, false);
         shared.seen = shared.pipe.len();
         if shared.pipe.len() <= shared.resume {
             shared.wake_writer();

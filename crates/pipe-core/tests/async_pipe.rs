@@ -450,24 +450,30 @@ fn a_reader_parks_at_its_first_wait_and_the_commit_wakes_it() {
 
 #[test]
 fn after_a_quick_writer_a_waiting_reader_stays_scheduled_and_the_writer_wakes_nobody() {
-    let (mut w, mut r, _) = spinning(Duration::from_secs(3600));
+    let (mut w, mut r, pool) = spinning(Duration::from_secs(3600));
     let reader = Task::new();
     park_and_end_it(&mut w, &mut r, &reader);
     let woken = reader.wakes();
-    let mut read = pin!(adapter::read_line(&mut r, false));
+    let mut read = Box::pin(adapter::read_line(&mut r, false));
     assert!(reader.poll(read.as_mut()).is_pending());
     assert_eq!(reader.wakes(), woken + 1, "the task woke itself");
-    // Bytes that do not finish the line, then the rest: no wake, the next poll finds them.
+    // Bytes that do not finish the line, then the rest: the writer wakes nobody, each poll
+    // that finds the line unfinished wakes the task itself.
     w.write_now(b"sec").unwrap();
+    assert_eq!(reader.wakes(), woken + 1, "the commit woke nobody");
     assert!(reader.poll(read.as_mut()).is_pending());
+    assert_eq!(reader.wakes(), woken + 2, "the task woke itself again");
     w.write_now(b"ond\n").unwrap();
-    assert_eq!(reader.wakes(), woken + 2, "only the reader's own wakes");
-    assert!(matches!(reader.poll(read), Poll::Ready(Ok(Some(l))) if l == "second"));
+    assert_eq!(reader.wakes(), woken + 2, "the commit woke nobody");
+    assert!(matches!(reader.poll(read.as_mut()), Poll::Ready(Ok(Some(l))) if l == "second"));
+    drop(read);
+    drop((w, r));
+    assert_eq!(pool.stats().outstanding_chunks, 0);
 }
 
 #[test]
 fn with_max_spin_zero_every_wait_parks() {
-    let (mut w, mut r, _) = spinning(Duration::ZERO);
+    let (mut w, mut r, pool) = spinning(Duration::ZERO);
     let reader = Task::new();
     for i in 0..3 {
         let woken = reader.wakes();
@@ -478,6 +484,8 @@ fn with_max_spin_zero_every_wait_parks() {
         assert_eq!(reader.wakes(), woken + 1, "round {i}: the commit woke it");
         assert!(matches!(reader.poll(read), Poll::Ready(Ok(Some(l))) if l == "x"));
     }
+    drop((w, r));
+    assert_eq!(pool.stats().outstanding_chunks, 0);
 }
 
 #[test]
@@ -510,23 +518,33 @@ fn a_reader_that_stays_scheduled_ends_up_parked_and_a_commit_then_wakes_it() {
     );
     assert!(matches!(reader.poll(read.as_mut()), Poll::Ready(Ok(Some(b))) if b == "end"));
     drop(read);
+    if polls > 0 {
+        // That wait lasted the whole spell: one spell, then the next wait parks at once.
+        let woken = reader.wakes();
+        let mut read = pin!(adapter::read_line(&mut r, false));
+        assert!(reader.poll(read.as_mut()).is_pending());
+        assert_eq!(reader.wakes(), woken, "after a spell the next wait parks");
+    }
     drop((w, r));
     assert_eq!(pool.stats().outstanding_chunks, 0);
 }
 
 #[test]
 fn a_read_dropped_while_it_stays_scheduled_loses_nothing() {
-    let (mut w, mut r, _) = spinning(Duration::from_secs(3600));
+    let (mut w, mut r, pool) = spinning(Duration::from_secs(3600));
     let reader = Task::new();
     park_and_end_it(&mut w, &mut r, &reader);
     for piece in [&b"ab"[..], b"c", b"d\n"] {
         // A read that stays scheduled, dropped at its `Pending`.
+        let woken = reader.wakes();
         assert!(
             reader
                 .poll(pin!(adapter::read_line(&mut r, false)))
                 .is_pending()
         );
+        assert_eq!(reader.wakes(), woken + 1, "it woke itself");
         w.write_now(piece).unwrap();
+        assert_eq!(reader.wakes(), woken + 1, "the commit woke nobody");
     }
     assert_eq!(
         reader
@@ -535,27 +553,90 @@ fn a_read_dropped_while_it_stays_scheduled_loses_nothing() {
             .unwrap(),
         "abcd"
     );
-    // The next wait, after all that, still works either way.
-    let mut read = pin!(adapter::read_line(&mut r, false));
-    assert!(reader.poll(read.as_mut()).is_pending());
-    w.write_now(b"e\n").unwrap();
-    assert!(matches!(reader.poll(read), Poll::Ready(Ok(Some(l))) if l == "e"));
+    drop((w, r));
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+}
+
+#[test]
+fn a_reader_that_stays_scheduled_drops_the_waker_an_earlier_park_left() {
+    let (mut w, mut r, pool) = spinning(Duration::from_secs(3600));
+    let (first, second) = (Task::new(), Task::new());
+    // A read parks (first wait) with `first`'s waker and is dropped, its bytes then taken by
+    // a parse: the reader went on, and the wait was short.
+    w.write_now(b"ab").unwrap();
+    assert!(
+        first
+            .poll(pin!(adapter::read_line(&mut r, false)))
+            .is_pending()
+    );
+    assert_eq!(first.wakes(), 0, "parked");
+    r.with_pipe(|pipe| pipe.skip(2));
+    // The next wait stays scheduled, with `second`'s task; the commit wakes neither.
+    let mut read = Box::pin(adapter::read_line(&mut r, false));
+    assert!(second.poll(read.as_mut()).is_pending());
+    assert_eq!(second.wakes(), 1, "it woke itself");
+    w.write_now(b"c\n").unwrap();
+    assert_eq!(first.wakes(), 0, "the waker the park left was dropped");
+    assert_eq!(second.wakes(), 1);
+    assert!(matches!(second.poll(read.as_mut()), Poll::Ready(Ok(Some(l))) if l == "c"));
+    drop(read);
+    drop((w, r));
+    assert_eq!(pool.stats().outstanding_chunks, 0);
 }
 
 #[test]
 fn a_writer_slower_than_max_spin_never_makes_the_reader_spin() {
-    let (mut w, mut r, _) = spinning(Duration::from_millis(1));
+    let (mut w, mut r, pool) = spinning(Duration::from_millis(1));
     let reader = Task::new();
-    for round in 0..3 {
+    for round in 0..4 {
         let woken = reader.wakes();
         let mut read = pin!(adapter::read_line(&mut r, false));
         assert!(reader.poll(read.as_mut()).is_pending());
         assert_eq!(reader.wakes(), woken, "round {round}: parked at once");
-        // Half a line now and the rest after 3 ms: the wait lasts past `max_spin`.
+        // Half a line now and the rest after 3 ms: the wait lasts past `max_spin`, whether
+        // the reader looked at the half line (and parked again) or not.
         w.write_now(b"sl").unwrap();
-        assert!(reader.poll(read.as_mut()).is_pending());
+        if round % 2 == 0 {
+            assert!(reader.poll(read.as_mut()).is_pending());
+        }
         std::thread::sleep(Duration::from_millis(3));
         w.write_now(b"ow\n").unwrap();
         assert!(matches!(reader.poll(read), Poll::Ready(Ok(Some(l))) if l == "slow"));
     }
+    drop((w, r));
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+}
+
+#[test]
+fn reads_that_end_at_once_without_new_bytes_do_not_restart_a_spell() {
+    // An empty `poll_read_into` between waits neither consumes nor sees new bytes: the wait
+    // goes on, so the spell still ends and the reader parks. (50 ms: long enough that no
+    // stall of this thread ends a restarted spell by chance.)
+    let (mut w, mut r, pool) = spinning(Duration::from_millis(50));
+    let reader = Task::new();
+    park_and_end_it(&mut w, &mut r, &reader);
+    let mut polls = 0u64;
+    loop {
+        let woken = reader.wakes();
+        let mut cx = Context::from_waker(&reader.waker);
+        assert!(matches!(
+            r.poll_read_into(&mut cx, &mut []),
+            Poll::Ready(Ok(0))
+        ));
+        assert!(
+            reader
+                .poll(pin!(adapter::read_line(&mut r, false)))
+                .is_pending()
+        );
+        if reader.wakes() == woken {
+            break;
+        }
+        polls += 1;
+        assert!(
+            polls < 20_000_000,
+            "still rescheduling itself after {polls} polls"
+        );
+    }
+    drop((w, r));
+    assert_eq!(pool.stats().outstanding_chunks, 0);
 }

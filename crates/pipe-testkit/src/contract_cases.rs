@@ -315,8 +315,9 @@ macro_rules! contract_tests {
             /// A writer task that sends bursts of lines with pauses of every length between
             /// them (none, a few yields, up to 2 ms: shorter and longer than the reader's
             /// `max_spin`, so its reader both stays scheduled and parks) delivers every line
-            /// once and in order to a reader on another worker, on the default options, with
-            /// reads dropped at random `Pending`s on half the bursts.
+            /// once and in order to the test's reader, on the default options. Half the lines,
+            /// at random, are read by polling once and dropping the read while not ready; the
+            /// other half are awaited, so a lost wake-up would hang them.
             fn inproc_bursts_and_pauses_deliver_every_line_once() {
                 use $crate::cases::reexport::futures_util::FutureExt;
                 let pool = $crate::cases::pool();

@@ -417,6 +417,22 @@ fn spinning(max_spin: Duration) -> (PipeWriter, PipeReader, pipe_core::Pool) {
     (w, r, pool)
 }
 
+/// Runs `step` (polls that leave the read pending) until one leaves `task` without a wake of
+/// its own: the reader parked. Returns how many steps woke it (stayed scheduled); panics after
+/// `cap` of them (a spin that does not end).
+fn steps_until_parked(task: &Task, cap: u64, mut step: impl FnMut()) -> u64 {
+    let mut spins = 0;
+    loop {
+        let woken = task.wakes();
+        step();
+        if task.wakes() == woken {
+            return spins;
+        }
+        spins += 1;
+        assert!(spins < cap, "still rescheduling itself after {spins} polls");
+    }
+}
+
 /// Makes the writer quick in the reader's eyes: the reader parks (its first wait always does)
 /// and a commit right after ends the park, well within an hour.
 fn park_and_end_it(w: &mut PipeWriter, r: &mut PipeReader, reader: &Task) {
@@ -496,19 +512,9 @@ fn a_reader_that_stays_scheduled_ends_up_parked_and_a_commit_then_wakes_it() {
     let reader = Task::new();
     park_and_end_it(&mut w, &mut r, &reader);
     let mut read = Box::pin(adapter::read_exact(&mut r, 3));
-    let mut polls = 0u64;
-    loop {
-        let woken = reader.wakes();
+    let polls = steps_until_parked(&reader, 100_000_000, || {
         assert!(reader.poll(read.as_mut()).is_pending());
-        if reader.wakes() == woken {
-            break; // parked: no wake of its own
-        }
-        polls += 1;
-        assert!(
-            polls < 100_000_000,
-            "still rescheduling itself after {polls} polls"
-        );
-    }
+    });
     let woken = reader.wakes();
     w.write_now(b"end").unwrap();
     assert_eq!(
@@ -615,9 +621,7 @@ fn reads_that_end_at_once_without_new_bytes_do_not_restart_a_spell() {
     let (mut w, mut r, pool) = spinning(Duration::from_millis(50));
     let reader = Task::new();
     park_and_end_it(&mut w, &mut r, &reader);
-    let mut polls = 0u64;
-    loop {
-        let woken = reader.wakes();
+    steps_until_parked(&reader, 20_000_000, || {
         let mut cx = Context::from_waker(&reader.waker);
         assert!(matches!(
             r.poll_read_into(&mut cx, &mut []),
@@ -628,15 +632,7 @@ fn reads_that_end_at_once_without_new_bytes_do_not_restart_a_spell() {
                 .poll(pin!(adapter::read_line(&mut r, false)))
                 .is_pending()
         );
-        if reader.wakes() == woken {
-            break;
-        }
-        polls += 1;
-        assert!(
-            polls < 20_000_000,
-            "still rescheduling itself after {polls} polls"
-        );
-    }
+    });
     drop((w, r));
     assert_eq!(pool.stats().outstanding_chunks, 0);
 }

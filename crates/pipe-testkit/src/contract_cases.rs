@@ -319,63 +319,15 @@ macro_rules! contract_tests {
             /// at random, are read by polling once and dropping the read while not ready; the
             /// other half are awaited, so a lost wake-up would hang them.
             fn inproc_bursts_and_pauses_deliver_every_line_once() {
-                use $crate::cases::reexport::futures_util::FutureExt;
-                let pool = $crate::cases::pool();
-                let (w, mut r) = pipe_with($crate::cases::inproc_options(&pool, 1 << 16)).unwrap();
-                const LINES: usize = 40_000;
-                let writer = spawn(async move {
-                    let mut rng = $crate::contract_cases::Rng(7);
-                    let mut w = w.into_inner(); // the runtime-free half: the pipe's own `write_all`
-                    let mut next = 0usize;
-                    while next < LINES {
-                        let burst = (1 + rng.below(400) as usize).min(LINES - next);
-                        let text: String =
-                            (next..next + burst).map(|i| format!("line {i}\n")).collect();
-                        next += burst;
-                        let mut rest = text.as_bytes();
-                        while !rest.is_empty() {
-                            let k = (1 + rng.below(3000) as usize).min(rest.len());
-                            w.write_all(&rest[..k]).await.unwrap();
-                            rest = &rest[k..];
-                        }
-                        match rng.below(4) {
-                            0 => {}
-                            1 => {
-                                for _ in 0..rng.below(20) {
-                                    yield_now().await;
-                                }
-                            }
-                            _ => $crate::__sleep!(::std::time::Duration::from_micros(
-                                rng.below(2000)
-                            )),
-                        }
-                    }
-                });
-                let reading = async {
-                    let mut rng = $crate::contract_cases::Rng(11);
-                    for i in 0..LINES {
-                        let line = if rng.below(2) == 0 {
-                            r.read_line(false).await
-                        } else {
-                            // Polled once and dropped while not ready, until it is.
-                            loop {
-                                if let Some(out) = r.read_line(false).now_or_never() {
-                                    break out;
-                                }
-                                yield_now().await;
-                            }
-                        };
-                        let line = line.unwrap().unwrap_or_else(|| panic!("the end at line {i}"));
-                        assert_eq!(line, format!("line {i}").as_bytes(), "line {i}");
-                    }
-                    assert!(r.read_line(false).await.unwrap().is_none(), "then the end");
-                };
-                let ((), ()) = (
-                    $crate::__within!("the reader", reading),
-                    join(writer).await,
-                );
-                drop(r);
-                $crate::cases::assert_balanced(&pool, "in-process");
+                $crate::__inproc_bursts!()
+            }
+        }
+
+        $crate::__test_fn! { $test
+            /// The same on the single-threaded runner: a reader that stays scheduled wakes
+            /// itself, and the writer task on the same thread must still get its turns.
+            fn inproc_bursts_and_pauses_on_one_thread() {
+                $crate::__inproc_bursts!()
             }
         }
 
@@ -621,5 +573,70 @@ macro_rules! __fill_all {
             $crate::cases::is_limit(&err) && $s.buffered() == total,
             "{what}: {err:?}"
         );
+    }};
+}
+
+/// The body of the `inproc_bursts_*` cases (see [`contract_tests!`](crate::contract_tests)),
+/// run on both runners. Uses the including module's `pipe_with`, `spawn`, `join`, `timeout`
+/// and `yield_now`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __inproc_bursts {
+    () => {{
+        use $crate::cases::reexport::futures_util::FutureExt;
+        let pool = $crate::cases::pool();
+        let (w, mut r) = pipe_with($crate::cases::inproc_options(&pool, 1 << 16)).unwrap();
+        const LINES: usize = 40_000;
+        let writer = spawn(async move {
+            let mut rng = $crate::contract_cases::Rng(7);
+            let mut w = w.into_inner(); // the runtime-free half: the pipe's own `write_all`
+            let mut next = 0usize;
+            while next < LINES {
+                let burst = (1 + rng.below(400) as usize).min(LINES - next);
+                let text: String = (next..next + burst)
+                    .map(|i| format!("line {i}\n"))
+                    .collect();
+                next += burst;
+                let mut rest = text.as_bytes();
+                while !rest.is_empty() {
+                    let k = (1 + rng.below(3000) as usize).min(rest.len());
+                    w.write_all(&rest[..k]).await.unwrap();
+                    rest = &rest[k..];
+                }
+                match rng.below(4) {
+                    0 => {}
+                    1 => {
+                        for _ in 0..rng.below(20) {
+                            yield_now().await;
+                        }
+                    }
+                    _ => $crate::__sleep!(::std::time::Duration::from_micros(rng.below(2000))),
+                }
+            }
+        });
+        let reading = async {
+            let mut rng = $crate::contract_cases::Rng(11);
+            for i in 0..LINES {
+                let line = if rng.below(2) == 0 {
+                    r.read_line(false).await
+                } else {
+                    // Polled once and dropped while not ready, until it is.
+                    loop {
+                        if let Some(out) = r.read_line(false).now_or_never() {
+                            break out;
+                        }
+                        yield_now().await;
+                    }
+                };
+                let line = line
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("the end at line {i}"));
+                assert_eq!(line, format!("line {i}").as_bytes(), "line {i}");
+            }
+            assert!(r.read_line(false).await.unwrap().is_none(), "then the end");
+        };
+        let ((), ()) = ($crate::__within!("the reader", reading), join(writer).await);
+        drop(r);
+        $crate::cases::assert_balanced(&pool, "in-process");
     }};
 }

@@ -636,3 +636,88 @@ fn reads_that_end_at_once_without_new_bytes_do_not_restart_a_spell() {
     drop((w, r));
     assert_eq!(pool.stats().outstanding_chunks, 0);
 }
+
+/// Waits that park at once before one stays scheduled again, each made by a read that the
+/// writer then ends at once; the wait that stays scheduled is left to run out (no bytes come
+/// in the spell) and is then ended too.
+fn parked_waits_then_a_spell_that_runs_out(
+    w: &mut PipeWriter,
+    r: &mut PipeReader,
+    reader: &Task,
+) -> usize {
+    let mut parked = 0;
+    loop {
+        let mut read = Box::pin(adapter::read_line(r, false));
+        let woken = reader.wakes();
+        assert!(reader.poll(read.as_mut()).is_pending());
+        let spun = reader.wakes() > woken;
+        if spun {
+            let spins = steps_until_parked(reader, 100_000_000, || {
+                assert!(reader.poll(read.as_mut()).is_pending());
+            });
+            assert!(spins < 100_000_000);
+        }
+        w.write_now(b"x\n").unwrap();
+        assert!(matches!(reader.poll(read.as_mut()), Poll::Ready(Ok(Some(l))) if l == "x"));
+        if spun {
+            return parked;
+        }
+        parked += 1;
+        assert!(parked < 1000, "the reader never stays scheduled again");
+    }
+}
+
+#[test]
+fn spells_that_run_out_make_the_reader_park_for_a_doubling_number_of_waits() {
+    // 50 ms: a spell that runs out takes that long, and no stall of this thread makes a
+    // commit right after a park look slow.
+    let (mut w, mut r, pool) = spinning(Duration::from_millis(50));
+    let reader = Task::new();
+    park_and_end_it(&mut w, &mut r, &reader);
+    // The first wait spins and runs out; then the cooldown: 1, 2, 4 waits park at once (the
+    // first of them also because the wait before lasted the whole spell).
+    assert_eq!(
+        parked_waits_then_a_spell_that_runs_out(&mut w, &mut r, &reader),
+        0
+    );
+    assert_eq!(
+        parked_waits_then_a_spell_that_runs_out(&mut w, &mut r, &reader),
+        1
+    );
+    assert_eq!(
+        parked_waits_then_a_spell_that_runs_out(&mut w, &mut r, &reader),
+        2
+    );
+    assert_eq!(
+        parked_waits_then_a_spell_that_runs_out(&mut w, &mut r, &reader),
+        4
+    );
+    // A spell that finds the bytes halves it: after 8 waits parked (the cooldown the last
+    // spell started), one that stays scheduled and gets its line; then one that runs out
+    // starts a cooldown of 8 (the last, 8, halved, then doubled), not 16.
+    let mut parked = 0;
+    loop {
+        let mut read = Box::pin(adapter::read_line(&mut r, false));
+        let woken = reader.wakes();
+        assert!(reader.poll(read.as_mut()).is_pending());
+        let spun = reader.wakes() > woken;
+        w.write_now(b"y\n").unwrap();
+        assert!(matches!(reader.poll(read.as_mut()), Poll::Ready(Ok(Some(l))) if l == "y"));
+        if spun {
+            break;
+        }
+        parked += 1;
+        assert!(parked < 1000, "the reader never stays scheduled again");
+    }
+    assert_eq!(parked, 8);
+    assert_eq!(
+        parked_waits_then_a_spell_that_runs_out(&mut w, &mut r, &reader),
+        0
+    );
+    assert_eq!(
+        parked_waits_then_a_spell_that_runs_out(&mut w, &mut r, &reader),
+        8
+    );
+    drop((w, r));
+    assert_eq!(pool.stats().outstanding_chunks, 0);
+}

@@ -25,12 +25,14 @@ use crate::error::WriteError;
 use crate::pipe::{Pipe, PipeOptions};
 use chunk_pool::Pool;
 
-/// How an in-process pipe is set up: the [`Pipe`]'s options and the backpressure thresholds, as
-/// a builder.
+/// How an in-process pipe is set up: the [`Pipe`]'s options, the backpressure thresholds and
+/// how long a waiting reader may stay scheduled, as a builder.
 ///
 /// The writer's [`flush`](PipeWriter::flush) waits once `pause` bytes are unread, until the
 /// reader has brought them down to `resume` (hysteresis, so the two do not wake each other
-/// for every few bytes). `usize::MAX` for `pause` turns backpressure off.
+/// for every few bytes). `usize::MAX` for `pause` turns backpressure off. A reader that finds
+/// nothing parks, or first stays scheduled for up to [`max_spin`](AsyncPipeOptions::max_spin)
+/// while its waits are short.
 ///
 /// ```
 /// use pipe_core::{AsyncPipeOptions, PipeOptions};

@@ -5,7 +5,7 @@
 //!
 //! One [`Pipe`] sits behind a mutex shared by the halves. Every call holds the lock only for
 //! its own pipe operation (a search, a commit, a copy), never across an `.await`. A reader
-//! that finds nothing parks, or, while the writer is quick, first stays scheduled for a
+//! that finds nothing parks, or, while its waits are short, first stays scheduled for a
 //! moment ([`AsyncPipeOptions::max_spin`]).
 
 use std::io::{self, IoSlice};
@@ -266,7 +266,7 @@ const MAX_SPIN: Duration = Duration::from_micros(1);
 /// [`MAX_COOLDOWN`], and halves with each spell that finds the bytes. On a busy machine, where
 /// a spinning reader takes the core its writer needs, spells keep running out and the reader
 /// ends up parking nearly always (measured: with a busy loop on one of two cores, spinning
-/// without it ran at 0.77x of parking).
+/// without it ran at 0.77-0.81x of parking, with it 0.99x).
 #[derive(Debug)]
 struct Spin {
     /// How long a wait may stay scheduled; zero: always park at once.

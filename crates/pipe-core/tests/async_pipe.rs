@@ -721,3 +721,42 @@ fn spells_that_run_out_make_the_reader_park_for_a_doubling_number_of_waits() {
     drop((w, r));
     assert_eq!(pool.stats().outstanding_chunks, 0);
 }
+
+#[test]
+fn a_reader_that_stays_scheduled_sees_the_writers_error_then_the_end() {
+    // The writer completes with an error, or cleanly, while the reader is spinning: its next
+    // poll has the outcome (no waker was stored for the completion to wake).
+    for with_error in [true, false] {
+        let (mut w, mut r, pool) = spinning(Duration::from_secs(3600));
+        let reader = Task::new();
+        park_and_end_it(&mut w, &mut r, &reader);
+        let mut read = Box::pin(adapter::read_line(&mut r, false));
+        let woken = reader.wakes();
+        assert!(reader.poll(read.as_mut()).is_pending());
+        assert_eq!(reader.wakes(), woken + 1, "it stays scheduled");
+        w.write_now(b"half").unwrap();
+        if with_error {
+            w.complete_with_error(io::Error::other("gone"));
+            match reader.poll(read.as_mut()) {
+                Poll::Ready(Err(e)) => assert_eq!(e.to_string(), "gone"),
+                other => panic!("expected the writer's error, got {other:?}"),
+            }
+        } else {
+            w.complete();
+            match reader.poll(read.as_mut()) {
+                Poll::Ready(Err(e)) => assert!(pipe_testkit::cases::is_partial(&e, "half")),
+                other => panic!("expected the partial line, got {other:?}"),
+            }
+        }
+        drop(read);
+        // And then, at once: the error again on a read it cannot serve (as documented), or
+        // the end after the partial line was handed over.
+        match reader.poll(pin!(adapter::read_line(&mut r, false))) {
+            Poll::Ready(Err(e)) if with_error => assert_eq!(e.to_string(), "gone"),
+            Poll::Ready(Ok(None)) if !with_error => {}
+            other => panic!("with_error {with_error}: got {other:?}"),
+        }
+        drop(r);
+        assert_eq!(pool.stats().outstanding_chunks, 0);
+    }
+}

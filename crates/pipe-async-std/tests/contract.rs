@@ -12,7 +12,7 @@ mod on_async_std {
     use async_std::future::timeout;
     use async_std::net::TcpStream;
     use async_std::task::{spawn, yield_now};
-    use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+    use futures_util::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
     use pipe_async_std::{ChunkedStream, pipe_with};
 
     pipe_testkit::contract_tests!(test: (#[async_std::test]), threaded: (#[async_std::test]));
@@ -25,7 +25,7 @@ mod on_smol {
     use std::net::Shutdown;
     use std::time::{Duration, Instant};
 
-    use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+    use futures_util::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
     use pipe_async_std::{ChunkedStream, pipe_with};
     use pipe_testkit::cases::{assert_balanced, options, pool};
     use smol::future::yield_now;

@@ -1,7 +1,8 @@
 //! The documented contracts of an adapter, through its public API only, written once for every
 //! runtime: vectored writes resumed after cancellation, the `lines()` stream's errors and
 //! limits, `fill_more` past the frame limit, the in-process pipe's `fill_more`, parser pattern
-//! and backpressure, and `shutdown` half-closing a TCP stream. Every test uses its own pool and
+//! and backpressure, `read_until` through the stream's `AsyncBufRead`, and `shutdown`
+//! half-closing a TCP stream. Every test uses its own pool and
 //! checks that all its chunks come back. Each adapter's `tests/contract.rs` invokes
 //! [`contract_tests!`](crate::contract_tests) once per runtime; the runtime-free parts are here.
 
@@ -126,7 +127,8 @@ pub fn items(spec: &str) -> Vec<Item> {
 /// `contract_tests!(test: runner, threaded: runner)`, with the runners as
 /// [`cases`](crate::cases) describes them (`threaded` for the tests that want worker threads).
 /// The including module names `ChunkedStream`, `pipe_with`, `TcpStream`,
-/// `AsyncReadExt`, `AsyncWriteExt`, `spawn`, `join`, `timeout` and `yield_now` (see
+/// `AsyncReadExt`, `AsyncBufReadExt`, `AsyncWriteExt`, `spawn`, `join`, `timeout` and
+/// `yield_now` (see
 /// [`cases`](crate::cases)).
 #[macro_export]
 macro_rules! contract_tests {
@@ -412,6 +414,69 @@ macro_rules! contract_tests {
         }
 
         $crate::__test_fn! { $test
+            /// The stream as the runtime's `AsyncBufRead`, where a `BufReader` was:
+            /// `read_until` into one reused `Vec` gives every line once, whatever the
+            /// transport's pieces (one byte a read, hiccups, lines across chunks, reads
+            /// cancelled at `Pending` and called again with the same `Vec`, `read_exact` of a
+            /// line's first bytes in between); then `Ok(0)` at the end, every time, or, after
+            /// every byte before it, the transport's error, every time.
+            fn read_until_as_on_a_bufreader() {
+                use $crate::contract_cases::payload;
+                let pool = $crate::cases::pool();
+                // Short lines, lines around the 4 KiB chunk, more short lines, an unended one.
+                let mut data = $crate::faults::lines(3, 300);
+                for len in [4095, 4096, 4097, 9000] {
+                    data.extend(payload(len, len as u64));
+                    data.push(b'\n');
+                }
+                data.extend($crate::faults::lines(4, 300));
+                data.extend_from_slice(b"no newline at the end");
+                let want: Vec<&[u8]> = data.split_inclusive(|&b| b == b'\n').collect();
+                let options = || $crate::cases::options(&pool, 64);
+                for reset in [false, true] {
+                    for step in [1, 7, usize::MAX] {
+                        for cancel in [false, true] {
+                            let script = $crate::faults::Script::new(data.clone(), step, reset);
+                            let s = ChunkedStream::with_options(script, options());
+                            let how = format!("reset {reset}, {step} a read, cancel {cancel}");
+                            let cancelled =
+                                $crate::__read_until_all!(s, &want, reset, cancel, &how);
+                            // A read in pieces waits before each.
+                            let waits = cancel && step < data.len();
+                            assert!(!waits || cancelled > 0, "{how}: never cancelled");
+                            $crate::cases::assert_balanced(&pool, &how);
+                        }
+                    }
+                    for seed in 1..4 {
+                        let fail_at = reset.then_some(data.len());
+                        let faulty = $crate::faults::Faulty::new(data.clone(), fail_at, seed);
+                        let s = ChunkedStream::with_options(faulty, options());
+                        let how = format!("reset {reset}, faulty, seed {seed}");
+                        $crate::__read_until_all!(s, &want, reset, seed == 2, &how);
+                        $crate::cases::assert_balanced(&pool, &how);
+                    }
+                }
+                // A real peer over loopback: one byte a write, then all at once.
+                for one_by_one in [true, false] {
+                    let (mut peer, s) = $crate::__contract_tcp_pair!(options(), false);
+                    let sent = data.clone();
+                    let writer = spawn(async move {
+                        for piece in sent.chunks(if one_by_one { 1 } else { sent.len() }) {
+                            peer.write_all(piece).await.unwrap();
+                            if one_by_one {
+                                yield_now().await; // let the reader in
+                            }
+                        }
+                    });
+                    let how = format!("tcp, one byte a write: {one_by_one}");
+                    $crate::__read_until_all!(s, &want, false, one_by_one, &how);
+                    join(writer).await;
+                    $crate::cases::assert_balanced(&pool, &how);
+                }
+            }
+        }
+
+        $crate::__test_fn! { $test
             /// `shutdown()` half-closes a TCP stream: the peer reads what was sent, then the
             /// end, and our side still reads what the peer sends afterwards.
             fn shutdown_half_closes_tcp_streams() {
@@ -543,6 +608,83 @@ macro_rules! __drain_lines {
         let after = $crate::__within!("next() after the end", lines.next());
         assert!(after.is_none(), "the stream stays ended");
         got
+    }};
+}
+
+/// Reads the stream `$s` to its end with the runtime's `AsyncBufReadExt::read_until` into one
+/// reused `Vec` and checks each line against `$want`; every fifth line longer than 3 bytes
+/// starts with an `AsyncReadExt::read_exact` of 3 bytes. With `$cancel`, each `read_until` is
+/// first polled once and dropped if `Pending` (its bytes stay in the `Vec`, as the runtime's
+/// docs say), then called again. At the end: `Ok(0)` twice, or with `$reset` the transport's
+/// `ConnectionReset` twice. Drops the stream; evaluates to the number of cancellations.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __read_until_all {
+    ($s:expr, $want:expr, $reset:expr, $cancel:expr, $how:expr) => {{
+        let (want, reset, cancel, how): (&[&[u8]], bool, bool, &str) =
+            ($want, $reset, $cancel, $how);
+        let mut s = $s;
+        let (mut line, mut got, mut cancelled) = (Vec::new(), 0, 0);
+        let end = loop {
+            line.clear();
+            if got % 5 == 0 && want.get(got).is_some_and(|w| w.len() > 3) {
+                let mut three = [0u8; 3];
+                $crate::__within!(how, AsyncReadExt::read_exact(&mut s, &mut three)).unwrap();
+                line.extend_from_slice(&three);
+            }
+            let outcome = loop {
+                if cancel {
+                    let once = ::std::time::Duration::ZERO;
+                    match timeout(once, AsyncBufReadExt::read_until(&mut s, b'\n', &mut line)).await
+                    {
+                        Ok(outcome) => break outcome,
+                        Err(_) => {
+                            cancelled += 1;
+                            yield_now().await; // let a writer on this thread in
+                        }
+                    }
+                } else {
+                    break $crate::__within!(
+                        how,
+                        AsyncBufReadExt::read_until(&mut s, b'\n', &mut line)
+                    );
+                }
+            };
+            match outcome {
+                Ok(0) if line.is_empty() => break Ok(0),
+                Ok(_) => {
+                    let w = want
+                        .get(got)
+                        .unwrap_or_else(|| panic!("{how}: extra {line:?}"));
+                    $crate::contract_cases::same_bytes(&line, w, &format!("{how}, line {got}"));
+                    got += 1;
+                }
+                Err(e) => {
+                    // The unended last line came before the error, into the `Vec`.
+                    if !line.is_empty() {
+                        let w = want
+                            .get(got)
+                            .unwrap_or_else(|| panic!("{how}: extra {line:?}"));
+                        $crate::contract_cases::same_bytes(&line, w, &format!("{how}, last"));
+                        got += 1;
+                    }
+                    break Err(e.kind());
+                }
+            }
+        };
+        assert_eq!(got, want.len(), "{how}: lines before the end");
+        line.clear();
+        let again = AsyncBufReadExt::read_until(&mut s, b'\n', &mut line).await;
+        let again = again.map_err(|e| e.kind());
+        if reset {
+            let kind = Err(::std::io::ErrorKind::ConnectionReset);
+            assert_eq!((end, again), (kind, kind), "{how}: the error, every time");
+        } else {
+            assert_eq!((end, again), (Ok(0), Ok(0)), "{how}: the end, every time");
+        }
+        assert!(line.is_empty(), "{how}: nothing after the end");
+        drop(s);
+        cancelled
     }};
 }
 

@@ -6,7 +6,7 @@
 //! test uses its own pool and checks that all its chunks come back.
 
 use pipe_tokio::{ChunkedStream, pipe_with};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::spawn;
 use tokio::task::{JoinHandle, yield_now};

@@ -582,6 +582,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for ChunkedStream<S> {
 }
 
 impl<S: AsyncRead + Unpin> AsyncBufRead for ChunkedStream<S> {
+    #[inline]
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
         let this = self.get_mut();
         let io = &mut this.io;
@@ -592,6 +593,7 @@ impl<S: AsyncRead + Unpin> AsyncBufRead for ChunkedStream<S> {
         )
     }
 
+    #[inline]
     fn consume(self: Pin<&mut Self>, amt: usize) {
         self.get_mut().pipe.skip(amt);
     }

@@ -348,7 +348,23 @@ impl Pipe {
     /// Waits until bytes are buffered, filling (see [`FillFn`]), and returns the first
     /// chunk's worth (the `fill_buf` of an async `BufRead`): empty at a clean end, the stream
     /// error after a failed one.
+    #[inline]
     pub(crate) fn poll_fill_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
+    ) -> Poll<io::Result<&[u8]>> {
+        // The first segment holds the oldest bytes unless spent (a frame lent from it): for
+        // each `fill_buf` of a read loop, one match, the rest out of line.
+        if self.segments.front().is_some_and(|front| front.len() > 0) {
+            return Poll::Ready(Ok(self.segments[0].data()));
+        }
+        self.poll_fill_buf_slow(cx, fill)
+    }
+
+    /// [`poll_fill_buf`](Pipe::poll_fill_buf) when the first segment has nothing to give.
+    #[inline(never)]
+    fn poll_fill_buf_slow(
         &mut self,
         cx: &mut Context<'_>,
         mut fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,

@@ -514,6 +514,23 @@ impl Pipe {
     /// Drops up to `n` bytes from the front; returns how many were dropped.
     #[inline]
     pub fn skip(&mut self, n: usize) -> usize {
+        if self.held.is_empty()
+            && let Some(Segment::Open { start, end, .. }) = self.segments.front_mut()
+            && n < *end - *start
+        {
+            // Part of the first chunk (an `AsyncBufRead::consume` after `poll_fill_buf`, as
+            // `read_until` does a line): the front stays unspent, nothing to give back.
+            *start += n;
+            self.count_consumed(n);
+            return n;
+        }
+        self.skip_slow(n)
+    }
+
+    /// [`skip`](Pipe::skip) past its common case, out of line so that the common case inlines
+    /// without this part's frame set-up.
+    #[inline(never)]
+    fn skip_slow(&mut self, n: usize) -> usize {
         // `consume` drops a spent first segment (memory of a lent frame) on its own, so only
         // the held slice is let go here: one pass over the front instead of two.
         if !self.held.is_empty() {

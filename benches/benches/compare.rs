@@ -397,6 +397,18 @@ fn stream_workload(rt: &tokio::runtime::Runtime, report: &mut Report, total: usi
             Box::new(|| async_std::task::block_on(peers::async_std_stream_lines_ref(src()))),
         ),
         (
+            "ChunkedStream as AsyncBufRead, read_until (tokio)",
+            Box::new(|| rt.block_on(peers::buf_read_until(pipe_tokio::ChunkedStream::new(src())))),
+        ),
+        (
+            "ChunkedStream as AsyncBufRead, read_until (async-std)",
+            Box::new(|| {
+                async_std::task::block_on(peers::futures_buf_read_until(
+                    pipe_async_std::ChunkedStream::new(src()),
+                ))
+            }),
+        ),
+        (
             "ChunkedStream pipe_mut().read_line_ref + fill_more (tokio)",
             Box::new(|| rt.block_on(peers::tokio_stream_sync_parse(src()))),
         ),
@@ -666,9 +678,14 @@ fn loopback_workloads(report: &mut Report, total: usize, rounds: usize) {
         socket.set_nonblocking(true).expect("non-blocking");
         tokio::net::TcpStream::from_std(socket).expect("a tokio socket")
     };
-    let tokio_readers: [Reader; 6] = [
+    let tokio_readers: [Reader; 7] = [
         ("ChunkedStream::read_line (Bytes)", &|s| {
             rt.block_on(async { peers::tokio_stream_lines(on_tokio(s)).await })
+        }),
+        ("ChunkedStream as AsyncBufRead, read_until", &|s| {
+            rt.block_on(async {
+                peers::buf_read_until(pipe_tokio::ChunkedStream::new(on_tokio(s))).await
+            })
         }),
         ("ChunkedStream::read_line_ref (lent)", &|s| {
             rt.block_on(async { peers::tokio_stream_lines_ref(on_tokio(s)).await })
@@ -689,10 +706,18 @@ fn loopback_workloads(report: &mut Report, total: usize, rounds: usize) {
     progress("loopback/64");
     loopback(report, "loopback/64", total, rounds, &tokio_readers);
     let on_async_std = async_std::net::TcpStream::from;
-    let async_std_readers: [Reader; 5] = [
+    let async_std_readers: [Reader; 6] = [
         ("ChunkedStream::read_line (async-std)", &|s| {
             async_std::task::block_on(peers::async_std_stream_lines(on_async_std(s)))
         }),
+        (
+            "ChunkedStream as AsyncBufRead, read_until (async-std)",
+            &|s| {
+                async_std::task::block_on(peers::futures_buf_read_until(
+                    pipe_async_std::ChunkedStream::new(on_async_std(s)),
+                ))
+            },
+        ),
         ("ChunkedStream::read_line_ref (async-std)", &|s| {
             async_std::task::block_on(peers::async_std_stream_lines_ref(on_async_std(s)))
         }),
@@ -1012,6 +1037,27 @@ fn targets(report: &Report) -> String {
             ratio(
                 value("stream/64", "ChunkedStream::read_line_ref (tokio)"),
                 value("stream/64", "tokio BufReader::read_until"),
+            ),
+            1.0,
+            true,
+        ),
+        (
+            "stream, AsyncBufReadExt::read_until on it vs on tokio BufReader",
+            ratio(
+                value(
+                    "stream/64",
+                    "ChunkedStream as AsyncBufRead, read_until (tokio)",
+                ),
+                value("stream/64", "tokio BufReader::read_until"),
+            ),
+            1.0,
+            true,
+        ),
+        (
+            "loopback, AsyncBufReadExt::read_until on it vs on tokio BufReader",
+            ratio(
+                value("loopback/64", "ChunkedStream as AsyncBufRead, read_until"),
+                value("loopback/64", "tokio BufReader::read_until"),
             ),
             1.0,
             true,

@@ -5,8 +5,9 @@
 //! frames with `read_line_ref` + `read_exact_ref`), `frames-owned` (`read_line` +
 //! `read_exact`), `fill-empty` and `fill-read` (a fill that finds nothing, one that brings a
 //! request), `pool-cycle` (a chunk acquired and dropped), `stream-requests` (a stream whose transport alternates "not ready" and a request),
-//! `stream-lines`, `stream-lines-ref` and `stream-lines-bufreader` (64 B lines through a tokio
-//! stream's owned `read_line`, its lending `read_line_ref` and tokio's `BufReader::read_until`), `frame8m` (one 8 MiB frame written
+//! `stream-lines`, `stream-lines-ref`, `stream-lines-bufread` and `stream-lines-bufreader` (64 B
+//! lines through a tokio stream's owned `read_line`, its lending `read_line_ref`,
+//! `AsyncBufReadExt::read_until` on the stream, and tokio's `BufReader::read_until`), `frame8m` (one 8 MiB frame written
 //! at once and read with `read_until`, 20 times), `frame8m-pieces` (the same in 1 KiB pieces), `frame8m-bufreader` (that input through tokio's
 //! `BufReader::read_until`). 64-byte lines and RESP frames of
 //! 4 MiB in all, fed in 16 KiB writes. The README's "Fast paths" figures come from it.
@@ -81,6 +82,15 @@ fn main() {
             .expect("a runtime")
             .block_on(chunkedbuffer_benches::peers::tokio_stream_lines_ref(
                 chunkedbuffer_benches::source::Pieces::new(&lines(64, total), 16 * 1024),
+            )),
+        "stream-lines-bufread" => tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(chunkedbuffer_benches::peers::buf_read_until(
+                pipe_tokio::ChunkedStream::new(chunkedbuffer_benches::source::Pieces::new(
+                    &lines(64, total),
+                    16 * 1024,
+                )),
             )),
         "stream-lines-bufreader" => tokio::runtime::Builder::new_current_thread()
             .build()

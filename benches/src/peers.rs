@@ -161,6 +161,35 @@ pub async fn tokio_read_until<R: tokio::io::AsyncRead + Unpin>(reader: R, capaci
     n
 }
 
+/// `AsyncBufReadExt::read_until` into a reused `Vec` on any tokio `AsyncBufRead`: how a
+/// `BufReader` loop runs unchanged on this project's stream (`ChunkedStream` put where the
+/// `BufReader` was).
+pub async fn buf_read_until<R: tokio::io::AsyncBufRead + Unpin>(mut r: R) -> u64 {
+    use tokio::io::AsyncBufReadExt;
+    let mut v = Vec::new();
+    let mut n = 0;
+    while r.read_until(b'\n', &mut v).await.expect("read") > 0 {
+        black_box(&v);
+        v.clear();
+        n += 1;
+    }
+    n
+}
+
+/// `futures`' `AsyncBufReadExt::read_until` into a reused `Vec` on any `futures_io`
+/// `AsyncBufRead` (the async-std form of [`buf_read_until`]).
+pub async fn futures_buf_read_until<R: futures_io::AsyncBufRead + Unpin>(mut r: R) -> u64 {
+    use futures_util::AsyncBufReadExt;
+    let mut v = Vec::new();
+    let mut n = 0;
+    while r.read_until(b'\n', &mut v).await.expect("read") > 0 {
+        black_box(&v);
+        v.clear();
+        n += 1;
+    }
+    n
+}
+
 /// futures' `BufReader::read_until` into a reused `Vec`.
 pub async fn futures_read_until<R: futures_io::AsyncRead + Unpin>(
     reader: R,

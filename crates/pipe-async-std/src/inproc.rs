@@ -318,6 +318,10 @@ impl PollRead for PipeReader {
     ) -> Poll<io::Result<usize>> {
         self.0.poll_fill_more(cx, since)
     }
+
+    fn cancel_wait(&mut self) {
+        self.0.cancel_wait();
+    }
 }
 
 /// The read methods, as on the streams. Each returns the future of `pipe_core::adapter`;

@@ -489,6 +489,12 @@ pub trait PollRead {
         self.with_parts(|pipe, fill| pipe.poll_fill_more(cx, since, fill))
     }
 
+    /// A read future of this module was dropped after a poll that returned `Pending`: its
+    /// wait is over. A reader undoes here what a wait arranged: the in-process reader
+    /// withdraws the room it let a paused writer have for the frame it waited for. A stream has
+    /// nothing to undo (the default).
+    fn cancel_wait(&mut self) {}
+
     /// Polls dropping bytes through `sep` (see [`Pipe::discard_until`]), filling as needed;
     /// `dropped` accumulates across polls. Ready with the total, at the separator or the end.
     fn poll_discard_until(
@@ -574,12 +580,46 @@ pub fn poll_read_into(
 // about a quarter of a short line's time). Their documentation, with examples, is on the
 // adapters' methods.
 
+/// The reader a read future polls: dropped after a poll that returned `Pending` (the read
+/// cancelled while it waited), it tells the reader ([`PollRead::cancel_wait`]).
+struct Waiting<'a, T: PollRead + ?Sized> {
+    reader: &'a mut T,
+    /// The last poll returned `Pending`.
+    pending: bool,
+}
+
+impl<'a, T: PollRead + ?Sized> Waiting<'a, T> {
+    fn new(reader: &'a mut T) -> Self {
+        Waiting {
+            reader,
+            pending: false,
+        }
+    }
+
+    /// `poll` on the reader, noting whether it waits.
+    #[inline]
+    fn poll<O>(&mut self, poll: impl FnOnce(&mut T) -> Poll<O>) -> Poll<O> {
+        let out = poll(&mut *self.reader);
+        self.pending = out.is_pending();
+        out
+    }
+}
+
+impl<T: PollRead + ?Sized> Drop for Waiting<'_, T> {
+    fn drop(&mut self) {
+        if self.pending {
+            self.reader.cancel_wait();
+        }
+    }
+}
+
 /// The future of one read request.
 fn request<'a, T: PollRead + ?Sized>(
     stream: &'a mut T,
     request: ReadRequest<'a>,
 ) -> impl Future<Output = io::Result<Option<Bytes>>> + 'a {
-    poll_fn(move |cx| stream.poll_read_request(cx, request))
+    let mut reader = Waiting::new(stream);
+    poll_fn(move |cx| reader.poll(|r| r.poll_read_request(cx, request)))
 }
 
 /// The next line (see [`Pipe::read_line`]); `Ok(None)` at the end. Cancel safe.
@@ -640,7 +680,8 @@ pub fn read_lines_with<T: PollRead + ?Sized>(
     with_ending: bool,
     mut f: impl FnMut(&[u8]),
 ) -> impl Future<Output = io::Result<usize>> {
-    poll_fn(move |cx| stream.poll_lines_with(cx, with_ending, &mut f))
+    let mut reader = Waiting::new(stream);
+    poll_fn(move |cx| reader.poll(|r| r.poll_lines_with(cx, with_ending, &mut f)))
 }
 
 /// Waits for more bytes than were buffered when first polled; how many arrived, `Ok(0)` at the
@@ -648,8 +689,8 @@ pub fn read_lines_with<T: PollRead + ?Sized>(
 pub fn fill_more<T: PollRead + ?Sized>(
     stream: &mut T,
 ) -> impl Future<Output = io::Result<usize>> + '_ {
-    let mut since = None;
-    poll_fn(move |cx| stream.poll_fill_more(cx, &mut since))
+    let (mut reader, mut since) = (Waiting::new(stream), None);
+    poll_fn(move |cx| reader.poll(|r| r.poll_fill_more(cx, &mut since)))
 }
 
 /// Waits until at least `n` bytes are buffered (Okio's `request`, .NET's `ReadAtLeastAsync`):
@@ -660,30 +701,38 @@ pub fn fill_at_least<T: PollRead + ?Sized>(
     stream: &mut T,
     n: usize,
 ) -> impl Future<Output = io::Result<bool>> + '_ {
-    poll_fn(move |cx| {
-        stream.with_parts(|pipe, fill| {
-            if n > pipe.max_frame {
-                return Poll::Ready(Err(ReadError::LimitExceeded {
-                    limit: pipe.max_frame,
-                    buffered: pipe.len,
-                }
-                .into()));
+    let mut reader = Waiting::new(stream);
+    poll_fn(move |cx| reader.poll(|r| poll_fill_at_least(r, cx, n)))
+}
+
+/// One poll of [`fill_at_least`].
+fn poll_fill_at_least<T: PollRead + ?Sized>(
+    stream: &mut T,
+    cx: &mut Context<'_>,
+    n: usize,
+) -> Poll<io::Result<bool>> {
+    stream.with_parts(|pipe, fill| {
+        if n > pipe.max_frame {
+            return Poll::Ready(Err(ReadError::LimitExceeded {
+                limit: pipe.max_frame,
+                buffered: pipe.len,
             }
-            loop {
-                if pipe.len >= n {
-                    return Poll::Ready(Ok(true));
-                }
-                match &pipe.state {
-                    PipeState::Closed => return Poll::Ready(Ok(false)),
-                    PipeState::Failed(e) => return Poll::Ready(Err(e.to_io_error())),
-                    PipeState::Open => {}
-                }
-                // A fill reads up to a chunk, not just what is missing.
-                if let Err(e) = ready!(pipe.poll_more(cx, usize::MAX, &mut &mut *fill)) {
-                    return Poll::Ready(Err(e.into()));
-                }
+            .into()));
+        }
+        loop {
+            if pipe.len >= n {
+                return Poll::Ready(Ok(true));
             }
-        })
+            match &pipe.state {
+                PipeState::Closed => return Poll::Ready(Ok(false)),
+                PipeState::Failed(e) => return Poll::Ready(Err(e.to_io_error())),
+                PipeState::Open => {}
+            }
+            // A fill reads up to a chunk, not just what is missing.
+            if let Err(e) = ready!(pipe.poll_more(cx, usize::MAX, &mut &mut *fill)) {
+                return Poll::Ready(Err(e.into()));
+            }
+        }
     })
 }
 
@@ -693,8 +742,8 @@ pub fn discard_until<'a, T: PollRead + ?Sized>(
     stream: &'a mut T,
     sep: &'a [u8],
 ) -> impl Future<Output = io::Result<usize>> + 'a {
-    let mut dropped = 0;
-    poll_fn(move |cx| stream.poll_discard_until(cx, sep, &mut dropped))
+    let (mut reader, mut dropped) = (Waiting::new(stream), 0);
+    poll_fn(move |cx| reader.poll(|r| r.poll_discard_until(cx, sep, &mut dropped)))
 }
 
 // ----- lending reads: the frame is lent from the pipe until the stream is used again -----------

@@ -385,7 +385,9 @@ struct Shared {
     /// While the reader waits for more bytes to finish a frame: the size the pipe may grow to
     /// for that frame (at most its maximum frame plus separator). A paused writer goes on while
     /// the pipe is under it, so a frame larger than `pause` cannot deadlock the two. 0 when the
-    /// reader is not waiting.
+    /// reader is not waiting: every call of the reader starts with it at 0, and a read future
+    /// dropped at `Pending` sets it back to 0 (`cancel_wait`); one through `AsyncRead`, which
+    /// cannot say so, leaves it until the reader's next call.
     grant: usize,
     /// The reader completed or was dropped; its bytes were given back to the pool.
     reader_gone: bool,
@@ -796,6 +798,12 @@ impl PollRead for PipeReader {
             locked.wake_writer();
         }
         out
+    }
+
+    /// The wait of a dropped read future is over: a paused writer no longer gets room for
+    /// its frame (until the next read waits).
+    fn cancel_wait(&mut self) {
+        lock(&self.shared).grant = 0;
     }
 
     /// As for a stream, but counting from the reader's last look: bytes that arrived between

@@ -376,6 +376,58 @@ fn a_reader_waiting_for_any_byte_grants_at_most_a_frame() {
 }
 
 #[test]
+fn a_read_dropped_while_it_waits_withdraws_the_room_it_granted() {
+    // While a read waits for more bytes than `pause` to finish (or to see the end), a paused
+    // writer may go on up to that frame; once the read is dropped at `Pending`, nobody waits,
+    // and `flush` waits at `pause` again, as `flush`'s documentation says.
+    let (writer, reader) = (Task::new(), Task::new());
+    macro_rules! dropped_at_pending {
+        ($what:literal, |$r:ident| $read:expr) => {{
+            let (mut w, mut $r, pool) = setup(64, 32, 1000);
+            w.write_now(&[b'x'; 64]).unwrap();
+            {
+                let read = pin!($read);
+                assert!(reader.poll(read).is_pending(), "{}: waits", $what);
+                assert!(!flush_pending(&mut w, &writer), "{}: granted", $what);
+            }
+            assert!(
+                flush_pending(&mut w, &writer),
+                "{}: the grant stayed",
+                $what
+            );
+            // The next read grants again: the parked writer is woken and goes on.
+            let woken = writer.wakes();
+            {
+                let read = pin!($read);
+                assert!(reader.poll(read).is_pending(), "{}: waits again", $what);
+                assert_eq!(writer.wakes(), woken + 1, "{}: the writer woken", $what);
+                assert!(!flush_pending(&mut w, &writer), "{}: granted again", $what);
+            }
+            assert!(flush_pending(&mut w, &writer), "{}: withdrawn again", $what);
+            drop((w, $r));
+            assert_eq!(pool.stats().outstanding_chunks, 0, "{}", $what);
+        }};
+    }
+    dropped_at_pending!("read_line", |r| adapter::read_line(&mut r, false));
+    dropped_at_pending!("read_until", |r| adapter::read_until(
+        &mut r, b"\r\n", false
+    ));
+    dropped_at_pending!("read_exact", |r| adapter::read_exact(&mut r, 100));
+    dropped_at_pending!("read_to_end", |r| adapter::read_to_end(&mut r));
+    dropped_at_pending!("read_lines_with", |r| adapter::read_lines_with(
+        &mut r,
+        false,
+        |_| {}
+    ));
+    // The first call reports the bytes written before it; the second waits.
+    dropped_at_pending!("fill_more", |r| async {
+        adapter::fill_more(&mut r).await?;
+        adapter::fill_more(&mut r).await
+    });
+    dropped_at_pending!("fill_at_least", |r| adapter::fill_at_least(&mut r, 100));
+}
+
+#[test]
 fn a_drained_pipe_holds_no_chunk_while_both_halves_live() {
     let (mut w, mut r, pool) = setup(64 * 1024, 32 * 1024, 1024);
     let task = Task::new();

@@ -8,8 +8,10 @@
 //!   pipe at `resume` or under) and the pipe is not under the reader's grant;
 //! - the grant is the size the pipe may grow to for what a waiting read may still need: a
 //!   line, its maximum frame and a `\r\n`; an exact read, its maximum frame and one byte; a
-//!   read of whatever is there, one frame and its ending (`max_frame + 2`); it ends at the
-//!   reader's next poll;
+//!   read of whatever is there, one frame and its ending (`max_frame + 2`); it lasts while
+//!   that read waits, so here, where every read is polled once and dropped, it is withdrawn
+//!   with the read (the hand-polled tests of `pipe-core`'s `tests/async_pipe.rs` keep reads
+//!   waiting while the writer goes on);
 //! - a line's ending (`\n` or `\r\n`) does not count towards the maximum frame;
 //! - bytes come out in order, and once the reader is gone every write fails;
 //! - every chunk is back in the pool when the reader is gone, and at the end.
@@ -161,7 +163,6 @@ pub fn run(ops: Vec<AsyncOp>, pause: usize, resume: usize, max_frame: usize) -> 
             }
             AsyncOp::ReadLine => {
                 let Some(r) = r.as_mut() else { continue };
-                m.grant = 0;
                 let got = poll_once(adapter::read_line(r, true));
                 let line_grant = m.max_frame.saturating_add(2);
                 match (m.line_end(), got) {
@@ -190,7 +191,6 @@ pub fn run(ops: Vec<AsyncOp>, pause: usize, resume: usize, max_frame: usize) -> 
             AsyncOp::ReadExact(n) | AsyncOp::ReadAtMost(n) if n > m.max_frame => {}
             AsyncOp::ReadExact(n) => {
                 let Some(r) = r.as_mut() else { continue };
-                m.grant = 0;
                 match poll_once(adapter::read_exact(r, n)) {
                     Poll::Ready(Ok(Some(got))) => {
                         check!(m.bytes.len() >= n);
@@ -209,7 +209,6 @@ pub fn run(ops: Vec<AsyncOp>, pause: usize, resume: usize, max_frame: usize) -> 
             }
             AsyncOp::ReadAtMost(0) => {
                 let Some(r) = r.as_mut() else { continue };
-                m.grant = 0;
                 match poll_once(adapter::read_at_most(r, 0)) {
                     Poll::Ready(Err(e)) => check_eq!(e.kind(), io::ErrorKind::InvalidInput),
                     other => return Err(format!("read_at_most(0) gave {other:?}")),
@@ -217,7 +216,6 @@ pub fn run(ops: Vec<AsyncOp>, pause: usize, resume: usize, max_frame: usize) -> 
             }
             AsyncOp::ReadAtMost(n) => {
                 let Some(r) = r.as_mut() else { continue };
-                m.grant = 0;
                 match poll_once(adapter::read_at_most(r, n)) {
                     Poll::Ready(Ok(Some(got))) => {
                         let k = n.min(m.bytes.len());
@@ -247,6 +245,8 @@ pub fn run(ops: Vec<AsyncOp>, pause: usize, resume: usize, max_frame: usize) -> 
                 }
             }
         }
+        // A read was polled once and dropped (if this was one): its wait, and grant, are over.
+        m.grant = 0;
         if let Some(r) = r.as_ref() {
             check_eq!(r.buffered(), m.bytes.len());
         }

@@ -35,7 +35,8 @@
 //!
 //! [`pipe()`] gives a [`PipeWriter`] and a [`PipeReader`] for two tasks of one process (the core
 //! of System.IO.Pipelines): the writer fills pooled chunks in place and flushes (waiting while
-//! the reader is behind), the reader has the same read methods as a stream. Both implement
+//! the reader is behind), the reader has the owned read methods of a stream (the lending
+//! `*_ref` reads through [`PipeReader::with_pipe`], under the pipe's lock). Both implement
 //! tokio's I/O traits. See `pipe_core::async_pipe` for backpressure and completion.
 //!
 //! ## Outcomes as `io::Result`

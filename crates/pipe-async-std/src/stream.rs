@@ -358,7 +358,7 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
     }
 
     /// Up to `n` bytes without consuming them, waiting for at least one. `Ok(None)` at the
-    /// end.
+    /// end. `peek(0)` is an empty frame at once, as on a pipe.
     ///
     /// Cancel safe: if the future is dropped before it completes, no data is lost.
     ///

@@ -658,7 +658,7 @@ pub fn read_at_most<T: PollRead + ?Sized>(
 }
 
 /// Up to `n` bytes without consuming them, waiting for at least one; `Ok(None)` at the end.
-/// Cancel safe.
+/// `peek(0)` is an empty frame at once. Cancel safe.
 pub fn peek<T: PollRead + ?Sized>(
     stream: &mut T,
     n: usize,

@@ -473,7 +473,7 @@ impl PipeReader {
     }
 
     /// Up to `n` bytes without consuming them, waiting for at least one. `Ok(None)` at the
-    /// end.
+    /// end. `peek(0)` is an empty frame at once, as on a pipe.
     ///
     /// Cancel safe: if the future is dropped before it completes, no data is lost.
     ///
@@ -484,7 +484,9 @@ impl PipeReader {
     /// writer.write_now(&b"+OK\r\n"[..])?;
     /// drop(writer); // completes the write side
     /// assert_eq!(reader.peek(1).await?.unwrap(), "+");
+    /// assert_eq!(reader.peek(0).await?.unwrap(), "");
     /// assert_eq!(reader.read_line(false).await?.unwrap(), "+OK");
+    /// assert_eq!(reader.peek(0).await?.unwrap(), ""); // at the end too
     /// # Ok(())
     /// # }
     /// ```

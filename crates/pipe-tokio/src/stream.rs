@@ -357,7 +357,7 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
     }
 
     /// Up to `n` bytes without consuming them, waiting for at least one. `Ok(None)` at the
-    /// end.
+    /// end. `peek(0)` is an empty frame at once, as on a pipe.
     ///
     /// Cancel safe: if the future is dropped before it completes, no data is lost.
     ///
@@ -367,7 +367,9 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
     /// let io = &b"+OK\r\n"[..];
     /// let mut stream = pipe_tokio::ChunkedStream::new(io);
     /// assert_eq!(stream.peek(1).await?.unwrap(), "+");
+    /// assert_eq!(stream.peek(0).await?.unwrap(), "");
     /// assert_eq!(stream.read_line(false).await?.unwrap(), "+OK");
+    /// assert_eq!(stream.peek(0).await?.unwrap(), ""); // at the end too
     /// # Ok(())
     /// # }
     /// ```

@@ -16,7 +16,9 @@
 //!   smol): [`stream_cases`] with [`stream_tests!`] (loopback sockets), [`fault_cases`] with
 //!   [`fault_tests!`] (the misbehaving transports), [`contract_cases`] with
 //!   [`contract_tests!`] (the documented contracts), [`lending_cases`] with [`lending_tests!`]
-//!   (the lending reads: their documented outcomes and cancel safety). Each adapter's test file
+//!   (the lending reads: their documented outcomes and cancel safety), [`inproc_cases`] with
+//!   [`inproc_tests!`] (the in-process pipe as its documentation describes it: errors,
+//!   cancellation, limits, backpressure, `max_spin`, either half going). Each adapter's test file
 //!   defines a few runtime-specific names (the glue [`cases`] lists) and invokes the macro;
 //!   [`cases`] holds what they share.
 
@@ -55,6 +57,7 @@ pub mod contract_cases;
 pub mod fault_cases;
 pub mod faults;
 pub mod framed_cases;
+pub mod inproc_cases;
 pub mod lending_cases;
 pub mod model;
 pub mod redis;

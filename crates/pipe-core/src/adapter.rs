@@ -397,7 +397,7 @@ impl Pipe {
         let data = ready!(self.poll_fill_buf(cx, fill))?;
         let n = data.len().min(out.len());
         out[..n].copy_from_slice(&data[..n]);
-        self.skip(n);
+        self.consume_buffered(n);
         Poll::Ready(Ok(n))
     }
 }
@@ -561,6 +561,22 @@ pub fn poll_fill_buf<'a>(
     fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
 ) -> Poll<io::Result<&'a [u8]>> {
     pipe.poll_fill_buf(cx, fill)
+}
+
+/// Drops `amt` bytes after [`poll_fill_buf`] (all of them if fewer are buffered): the
+/// `consume` of an async `BufRead`. A part of the first chunk, as a `read_until` loop drops a
+/// line at a time, takes a few instructions.
+///
+/// ```
+/// let mut pipe = pipe_core::Pipe::new();
+/// pipe.write_all(b"key: value\n")?;
+/// pipe_core::adapter::consume(&mut pipe, 5);
+/// assert_eq!(pipe.read_line(false)?, "value");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[inline]
+pub fn consume(pipe: &mut Pipe, amt: usize) {
+    pipe.consume_buffered(amt);
 }
 
 /// Copies buffered bytes into `out`, filling the pipe with `fill` first if nothing is buffered:

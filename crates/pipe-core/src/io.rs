@@ -122,7 +122,7 @@ impl BufRead for Pipe {
 
     /// Drops up to `amt` bytes (more than are buffered is not an error: all are dropped).
     fn consume(&mut self, amt: usize) {
-        self.skip(amt);
+        self.consume_buffered(amt);
     }
 
     /// Appends through the next `byte` to `buf`, or consumes nothing: `WouldBlock` while the

@@ -514,23 +514,6 @@ impl Pipe {
     /// Drops up to `n` bytes from the front; returns how many were dropped.
     #[inline]
     pub fn skip(&mut self, n: usize) -> usize {
-        if self.held.is_empty()
-            && let Some(Segment::Open { start, end, .. }) = self.segments.front_mut()
-            && n < *end - *start
-        {
-            // Part of the first chunk (an `AsyncBufRead::consume` after `poll_fill_buf`, as
-            // `read_until` does a line): the front stays unspent, nothing to give back.
-            *start += n;
-            self.count_consumed(n);
-            return n;
-        }
-        self.skip_slow(n)
-    }
-
-    /// [`skip`](Pipe::skip) past its common case, out of line so that the common case inlines
-    /// without this part's frame set-up.
-    #[inline(never)]
-    fn skip_slow(&mut self, n: usize) -> usize {
         // `consume` drops a spent first segment (memory of a lent frame) on its own, so only
         // the held slice is let go here: one pass over the front instead of two.
         if !self.held.is_empty() {
@@ -539,6 +522,29 @@ impl Pipe {
         let n = n.min(self.len);
         self.consume(n);
         n
+    }
+
+    /// [`skip`](Pipe::skip) as the `consume` of the buffered-read traits, whose callers drop a
+    /// part of the first chunk at a time (a `read_until` loop, a line a call): that part in a
+    /// few instructions, anything else through `skip`, out of line (`skip` itself stays whole
+    /// and inline for parsers that drop what they parsed, often the whole chunk).
+    #[inline]
+    pub(crate) fn consume_buffered(&mut self, n: usize) {
+        if self.held.is_empty()
+            && let Some(Segment::Open { start, end, .. }) = self.segments.front_mut()
+            && n < *end - *start
+        {
+            // The front keeps unread bytes: nothing to give back.
+            *start += n;
+            self.count_consumed(n);
+            return;
+        }
+        self.skip_out_of_line(n);
+    }
+
+    #[inline(never)]
+    fn skip_out_of_line(&mut self, n: usize) {
+        self.skip(n);
     }
 
     /// Drops bytes up to and including the next `sep`: the way on after

@@ -584,7 +584,7 @@ impl<S: AsyncRead + Unpin> AsyncBufRead for ChunkedStream<S> {
 
     #[inline]
     fn consume(self: Pin<&mut Self>, amt: usize) {
-        self.get_mut().pipe.skip(amt);
+        adapter::consume(&mut self.get_mut().pipe, amt);
     }
 }
 

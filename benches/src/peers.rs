@@ -147,18 +147,9 @@ pub fn std_read_until<R: std::io::Read>(reader: R, capacity: usize) -> u64 {
     n
 }
 
-/// tokio's `BufReader::read_until` into a reused `Vec`.
+/// tokio's `BufReader::read_until` into a reused `Vec` (the loop of [`buf_read_until`]).
 pub async fn tokio_read_until<R: tokio::io::AsyncRead + Unpin>(reader: R, capacity: usize) -> u64 {
-    use tokio::io::AsyncBufReadExt;
-    let mut r = tokio::io::BufReader::with_capacity(capacity, reader);
-    let mut v = Vec::new();
-    let mut n = 0;
-    while r.read_until(b'\n', &mut v).await.expect("read") > 0 {
-        black_box(&v);
-        v.clear();
-        n += 1;
-    }
-    n
+    buf_read_until(tokio::io::BufReader::with_capacity(capacity, reader)).await
 }
 
 /// `AsyncBufReadExt::read_until` into a reused `Vec` on any tokio `AsyncBufRead`: how a
@@ -190,21 +181,13 @@ pub async fn futures_buf_read_until<R: futures_io::AsyncBufRead + Unpin>(mut r: 
     n
 }
 
-/// futures' `BufReader::read_until` into a reused `Vec`.
+/// futures' `BufReader::read_until` into a reused `Vec` (the loop of
+/// [`futures_buf_read_until`]).
 pub async fn futures_read_until<R: futures_io::AsyncRead + Unpin>(
     reader: R,
     capacity: usize,
 ) -> u64 {
-    use futures_util::AsyncBufReadExt;
-    let mut r = futures_util::io::BufReader::with_capacity(capacity, reader);
-    let mut v = Vec::new();
-    let mut n = 0;
-    while r.read_until(b'\n', &mut v).await.expect("read") > 0 {
-        black_box(&v);
-        v.clear();
-        n += 1;
-    }
-    n
+    futures_buf_read_until(futures_util::io::BufReader::with_capacity(capacity, reader)).await
 }
 
 /// async-std's `BufReader::read_until` into a reused `Vec`.

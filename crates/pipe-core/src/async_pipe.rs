@@ -386,8 +386,8 @@ struct Shared {
     /// for that frame (at most its maximum frame plus separator). A paused writer goes on while
     /// the pipe is under it, so a frame larger than `pause` cannot deadlock the two. 0 when the
     /// reader is not waiting: every call of the reader starts with it at 0, and a read future
-    /// dropped at `Pending` sets it back to 0 (`cancel_wait`); one through `AsyncRead`, which
-    /// cannot say so, leaves it until the reader's next call.
+    /// dropped at `Pending` sets it back to 0 (`cancel_wait`); one through `AsyncRead` or a
+    /// `Lines` stream's `next()`, which cannot say so, leaves it until the reader's next call.
     grant: usize,
     /// The reader completed or was dropped; its bytes were given back to the pool.
     reader_gone: bool,

@@ -103,10 +103,13 @@ impl Pipe {
     /// just before it are stripped. A slice of pooled memory when the line lies in one chunk.
     ///
     /// Outcomes: see [`ReadError`]. A line longer than [`max_frame`](Pipe::max_frame) (ending not
-    /// counted) gives `LimitExceeded` as soon as that many bytes are buffered without a `\n`.
+    /// counted) gives `LimitExceeded`, consuming nothing, as soon as the buffered bytes show it:
+    /// `max_frame + 1` bytes without a `\n`, or `max_frame + 2` when the byte after the first
+    /// `max_frame` is a `\r` (it may begin a `\r\n` ending). After the end, a last line without
+    /// `\n` is `Partial` if it is within the limit, `LimitExceeded` if it is not.
     ///
     /// ```
-    /// use pipe_core::{Pipe, ReadError};
+    /// use pipe_core::{Pipe, PipeOptions, ReadError};
     /// let mut pipe = Pipe::new();
     /// pipe.write_all(b"one\r\ntwo\n\nthr")?;
     /// pipe.eof()?;
@@ -115,6 +118,15 @@ impl Pipe {
     /// assert_eq!(pipe.read_line(false)?, ""); // an empty line is not the end
     /// assert!(matches!(pipe.read_line(true), Err(ReadError::Partial(rest)) if rest == "thr"));
     /// assert!(matches!(pipe.read_line(true), Err(ReadError::End)));
+    ///
+    /// // At the limit (4 bytes): a `\r` after 4 bytes may still end the line.
+    /// let mut pipe = Pipe::with_options(PipeOptions::new().max_frame(4));
+    /// pipe.write_all(b"abcd\r")?;
+    /// assert!(matches!(pipe.read_line(false), Err(ReadError::NeedMore)));
+    /// pipe.write_all(b"\nabcde")?;
+    /// assert_eq!(pipe.read_line(false)?, "abcd");
+    /// let over = pipe.read_line(false);
+    /// assert!(matches!(over, Err(ReadError::LimitExceeded { limit: 4, buffered: 5 })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read_line(&mut self, with_ending: bool) -> Result<Bytes, ReadError> {

@@ -473,6 +473,33 @@ macro_rules! contract_tests {
                     join(writer).await;
                     $crate::cases::assert_balanced(&pool, &how);
                 }
+                // Lines that end where a transport read ends, read in turn lent (which leaves
+                // the chunk it came from spent, on loan) and through `AsyncBufRead`, which must
+                // go on past that chunk.
+                let data: Vec<u8> =
+                    (0..40).flat_map(|i| format!("line {i:02}\n").into_bytes()).collect();
+                let script = $crate::faults::Script::new(data, 8, false);
+                let mut s = ChunkedStream::with_options(script, options());
+                let mut line = Vec::new();
+                for i in 0..40 {
+                    let want = format!("line {i:02}\n");
+                    if i % 2 == 0 {
+                        let lent = $crate::__within!("read_line_ref", s.read_line_ref(true));
+                        assert_eq!(lent.unwrap().unwrap(), want.as_bytes(), "lent line {i}");
+                    } else {
+                        line.clear();
+                        let n = $crate::__within!(
+                            "read_until",
+                            AsyncBufReadExt::read_until(&mut s, b'\n', &mut line)
+                        );
+                        assert_eq!((n.unwrap(), &line[..]), (8, want.as_bytes()), "line {i}");
+                    }
+                }
+                line.clear();
+                let end = AsyncBufReadExt::read_until(&mut s, b'\n', &mut line).await.unwrap();
+                assert_eq!((end, line.len()), (0, 0), "the end");
+                drop(s);
+                $crate::cases::assert_balanced(&pool, "lent and buffered in turn");
             }
         }
 

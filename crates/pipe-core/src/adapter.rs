@@ -25,6 +25,7 @@ use bytes::Bytes;
 use crate::error::ReadError;
 use crate::pipe::{Pipe, PipeState};
 use crate::read::cut_ending;
+use crate::segment::Segment;
 
 /// What one poll of the transport gave.
 enum Fill {
@@ -354,15 +355,20 @@ impl Pipe {
         cx: &mut Context<'_>,
         fill: impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()>,
     ) -> Poll<io::Result<&[u8]>> {
-        // The first segment holds the oldest bytes unless spent (a frame lent from it): for
-        // each `fill_buf` of a read loop, one match, the rest out of line.
-        if self.segments.front().is_some_and(|front| front.len() > 0) {
-            return Poll::Ready(Ok(self.segments[0].data()));
+        // A chunk of the pool with unread bytes first (a read loop's common case): its bytes,
+        // after one check; the rest out of line. (Looked up twice: returning the first
+        // look's borrow on one path only is what the borrow checker refuses.)
+        if !matches!(self.segments.front(), Some(Segment::Open { start, end, .. }) if start < end) {
+            return self.poll_fill_buf_slow(cx, fill);
         }
-        self.poll_fill_buf_slow(cx, fill)
+        match self.segments.front() {
+            Some(Segment::Open { chunk, start, end }) => Poll::Ready(Ok(&chunk[*start..*end])),
+            _ => Poll::Ready(Ok(self.chunks().next().unwrap_or_default())),
+        }
     }
 
-    /// [`poll_fill_buf`](Pipe::poll_fill_buf) when the first segment has nothing to give.
+    /// [`poll_fill_buf`](Pipe::poll_fill_buf) when the first segment is not a pool chunk with
+    /// unread bytes (nothing buffered, a spent front, a sealed or growing segment).
     #[inline(never)]
     fn poll_fill_buf_slow(
         &mut self,

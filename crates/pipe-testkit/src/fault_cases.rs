@@ -128,6 +128,37 @@ macro_rules! fault_tests {
         }
 
         $crate::__test_fn! { $test
+            /// One slice goes to the transport's plain `poll_write` (a `send`, which costs the
+            /// kernel less than a `writev` of one slice); several go to `poll_write_vectored`,
+            /// and what a short write leaves of the last slice to `poll_write` again.
+            fn a_single_slice_takes_the_plain_write() {
+                for seed in 1..40 {
+                    let pool = $crate::cases::pool();
+                    let mut s = $crate::__faulty_stream!(Vec::new(), None, seed, &pool);
+                    s.write_all(b"PING\r\n").await.unwrap();
+                    assert_eq!(s.get_ref().vectored_writes, 0, "seed {seed}");
+                    assert!(s.get_ref().plain_writes >= 1, "seed {seed}");
+                    let plain = s.get_ref().plain_writes;
+                    let mut slices = [
+                        ::std::io::IoSlice::new(b"SET k "),
+                        ::std::io::IoSlice::new(&[b'v'; 120]),
+                    ];
+                    s.write_vectored_all(&mut &mut slices[..]).await.unwrap();
+                    assert!(s.get_ref().vectored_writes >= 1, "seed {seed}");
+                    // The budget of one write is at most 50 bytes: the 120-byte slice ends
+                    // alone, in plain writes.
+                    assert!(s.get_ref().plain_writes > plain, "seed {seed}");
+                    let (t, pipe) = s.into_inner();
+                    let mut want = b"PING\r\nSET k ".to_vec();
+                    want.extend_from_slice(&[b'v'; 120]);
+                    assert_eq!(t.written, want, "seed {seed}");
+                    drop(pipe);
+                    $crate::cases::assert_balanced(&pool, &format!("seed {seed}"));
+                }
+            }
+        }
+
+        $crate::__test_fn! { $test
             /// `read_lines_with` delivers every line, awaited or (every other seed) polled once
             /// and dropped when not ready.
             fn batch_line_reads_deliver_every_line_even_when_dropped() {

@@ -18,6 +18,10 @@ pub struct Faulty {
     state: u64,
     /// Everything written to the transport, in order.
     pub written: Vec<u8>,
+    /// Calls of the write traits' `poll_write` (one slice) that wrote bytes.
+    pub plain_writes: usize,
+    /// Calls of the write traits' `poll_write_vectored` that wrote bytes.
+    pub vectored_writes: usize,
 }
 
 impl Faulty {
@@ -29,6 +33,8 @@ impl Faulty {
             fail_at,
             state: seed | 1,
             written: Vec::new(),
+            plain_writes: 0,
+            vectored_writes: 0,
         }
     }
 
@@ -189,7 +195,10 @@ macro_rules! write_methods {
             cx: &mut Context<'_>,
             buf: &[u8],
         ) -> Poll<io::Result<usize>> {
-            self.get_mut().poll_write_vectored(cx, &[IoSlice::new(buf)])
+            let this = self.get_mut();
+            let n = ready!(this.poll_write_vectored(cx, &[IoSlice::new(buf)]))?;
+            this.plain_writes += 1;
+            Poll::Ready(Ok(n))
         }
 
         fn poll_write_vectored(
@@ -197,7 +206,10 @@ macro_rules! write_methods {
             cx: &mut Context<'_>,
             bufs: &[IoSlice<'_>],
         ) -> Poll<io::Result<usize>> {
-            self.get_mut().poll_write_vectored(cx, bufs)
+            let this = self.get_mut();
+            let n = ready!(this.poll_write_vectored(cx, bufs))?;
+            this.vectored_writes += 1;
+            Poll::Ready(Ok(n))
         }
 
         fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -585,12 +585,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for ChunkedStream<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let io = &mut this.io;
-        adapter::poll_read_into(
-            &mut this.pipe,
-            cx,
-            buf,
-            from_transport(|cx, b| poll_transport(io, cx, b)),
-        )
+        adapter::poll_read_from(&mut this.pipe, cx, buf, |cx, b| poll_transport(io, cx, b))
     }
 }
 

@@ -389,6 +389,40 @@ impl Pipe {
         Poll::Ready(Ok(self.chunks().next().unwrap_or_default()))
     }
 
+    /// [`poll_read_into`](Pipe::poll_read_into) for a stream that reads `read`, its transport:
+    /// when nothing is buffered and `out` holds at least a chunk (see `reads_past`), the
+    /// transport reads straight into `out` (one copy of each byte instead of two, as
+    /// `BufReader` skips its buffer for large reads). The end or an error met that way closes
+    /// the pipe as a fill's would.
+    pub(crate) fn poll_read_from(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+        mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        if self.reads_past(out.len()) {
+            self.fed_by_transport();
+            loop {
+                match Fill::of(read(cx, out), out.len(), cx) {
+                    Fill::Retry => continue,
+                    Fill::Got(n @ 1..) => return Poll::Ready(Ok(n)),
+                    Fill::NotReady => {
+                        // Idle: no chunk kept for it (as after a fill that found nothing).
+                        self.release_spare();
+                        return Poll::Pending;
+                    }
+                    // The end or the transport's error, kept in the pipe: served below as every
+                    // later read will see it.
+                    end => {
+                        let _ = self.end_fill(end);
+                        break;
+                    }
+                }
+            }
+        }
+        self.poll_read_into(cx, out, from_transport(read))
+    }
+
     /// Copies buffered bytes into `out`, filling (see [`FillFn`]) first if nothing is
     /// buffered (the `read` of an async `Read`). `Ok(0)` at a clean end.
     pub(crate) fn poll_read_into(
@@ -583,6 +617,37 @@ pub fn poll_fill_buf<'a>(
 #[inline]
 pub fn consume(pipe: &mut Pipe, amt: usize) {
     pipe.consume_buffered(amt);
+}
+
+/// The `poll_read` of an async `Read` on a stream whose transport `read` reads: buffered bytes
+/// first, as [`poll_read_into`] copies them; with nothing buffered and room in `out` for at
+/// least a chunk ([`PipeOptions::chunk_size`](crate::PipeOptions::chunk_size), 16 KiB by
+/// default), the transport reads straight into `out`, skipping the pipe (one copy of each byte
+/// instead of two, as `BufReader` does for reads at least its capacity). `Ok(0)` at the clean end; the end and the transport's
+/// error are kept in the pipe either way, so every later read sees them.
+///
+/// ```
+/// use std::task::{Context, Poll, Waker};
+/// let mut pipe = pipe_core::Pipe::new();
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let mut source: &[u8] = &[7; 100_000];
+/// let mut out = vec![0; 64 * 1024];
+/// // Nothing buffered and a large read: straight from the source, the pipe untouched.
+/// let read = |_: &mut Context<'_>, buf: &mut [u8]| {
+///     Poll::Ready(std::io::Read::read(&mut source, buf))
+/// };
+/// let Poll::Ready(Ok(n)) = pipe_core::adapter::poll_read_from(&mut pipe, &mut cx, &mut out, read)
+/// else { panic!("an in-memory source is always ready") };
+/// assert_eq!(n, 64 * 1024);
+/// assert_eq!(pipe.len(), 0);
+/// ```
+pub fn poll_read_from(
+    pipe: &mut Pipe,
+    cx: &mut Context<'_>,
+    out: &mut [u8],
+    read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
+) -> Poll<io::Result<usize>> {
+    pipe.poll_read_from(cx, out, read)
 }
 
 /// Copies buffered bytes into `out`, filling the pipe with `fill` first if nothing is buffered:

@@ -200,6 +200,9 @@ struct Lent {
 #[derive(Clone, Copy, Debug)]
 struct Sizer {
     size: usize,
+    /// The configured chunk size ([`PipeOptions::chunk_size`], rounded to a pool class): where
+    /// `size` starts, and the least read that goes past the pipe (`reads_past`).
+    base: usize,
     min: usize,
     max: usize,
     /// Consecutive commits under a quarter of `size`.
@@ -259,6 +262,7 @@ impl Pipe {
         } = options;
         let max = max_chunk.clamp(pool.min_chunk(), pool.max_chunk());
         let min = pool.min_chunk();
+        let base = pool.chunk_size_for(chunk_size.clamp(min, max));
         Pipe {
             segments: VecDeque::new(),
             len: 0,
@@ -267,7 +271,8 @@ impl Pipe {
             memo: Memo::default(),
             max_frame,
             sizer: Sizer {
-                size: pool.chunk_size_for(chunk_size.clamp(min, max)),
+                size: base,
+                base,
                 min,
                 max,
                 small_run: 0,
@@ -783,6 +788,17 @@ impl Pipe {
                 self.spare = Some(chunk);
             }
         }
+    }
+
+    /// Whether a read into `n` bytes of the caller's memory may skip the pipe and go straight
+    /// from the transport there: nothing is buffered or lent to a writer, the stream goes on,
+    /// and `n` is at least the configured chunk size ([`PipeOptions::chunk_size`]: a fill into
+    /// a chunk would save transport reads only by copying every byte once more).
+    pub(crate) fn reads_past(&self, n: usize) -> bool {
+        self.len == 0
+            && matches!(self.state, PipeState::Open)
+            && self.lent.is_none()
+            && n >= self.sizer.base
     }
 
     /// Marks the pipe as fed by a transport: it keeps a spare chunk between fills (see

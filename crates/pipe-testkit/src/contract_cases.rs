@@ -504,6 +504,106 @@ macro_rules! contract_tests {
         }
 
         $crate::__test_fn! { $test
+            /// The stream's `AsyncRead` (the runtime's `read`, `read_exact`), as its docs and
+            /// the adapter kit's `poll_read_from` describe it: buffered bytes first; with
+            /// nothing buffered, a read of at least a chunk goes straight from the transport
+            /// into the caller's memory, taking no chunk from the pool. Every byte once, in
+            /// order, whatever the mix of large reads, small ones and `read_exact`, from a
+            /// transport giving one byte, 7 or all at a time, with hiccups, cancelled at
+            /// `Pending` and called again, from a real peer one byte a write; then the end or
+            /// the transport's error, every time, the pipe's own reads seeing it too.
+            fn large_reads_skip_the_pipe() {
+                use $crate::contract_cases::payload;
+                let pool = $crate::cases::pool();
+                let options = || $crate::cases::options(&pool, 64);
+                // Straight through: a chunk's worth or more, nothing buffered, no chunk taken.
+                let data = payload(100_000, 5);
+                let script = $crate::faults::Script::new(data.clone(), usize::MAX, false);
+                let mut s = ChunkedStream::with_options(script, options());
+                let mut big = vec![0u8; 64 << 10];
+                let n = $crate::__within!("read", AsyncReadExt::read(&mut s, &mut big)).unwrap();
+                assert_eq!(n, 64 << 10, "one transport read, straight into the caller's buffer");
+                assert_eq!(&big[..], &data[..n]);
+                assert_eq!(s.buffered(), 0);
+                assert_eq!(pool.stats().acquired, 0, "no chunk for a read past the pipe");
+                // One byte under a chunk: through the pipe (a chunk taken, the rest buffered).
+                let mut under = vec![0u8; (16 << 10) - 1];
+                $crate::__within!("read", AsyncReadExt::read_exact(&mut s, &mut under)).unwrap();
+                assert_eq!(&under[..], &data[n..n + under.len()]);
+                assert!(pool.stats().acquired > 0, "a read under a chunk fills one");
+                assert_eq!(s.buffered(), 1, "the rest of the 16 KiB chunk, buffered");
+                let mut rest = Vec::new();
+                $crate::__within!("read_to_end", AsyncReadExt::read_to_end(&mut s, &mut rest))
+                    .unwrap();
+                $crate::contract_cases::same_bytes(&rest, &data[n + under.len()..], "the rest");
+                drop(s);
+                $crate::cases::assert_balanced(&pool, "straight through");
+                for reset in [false, true] {
+                    for step in [1, 7, usize::MAX] {
+                        for cancel in [false, true] {
+                            let len = if step == 1 { 40_000 } else { 300_000 };
+                            let data = payload(len, step as u64);
+                            let script = $crate::faults::Script::new(data.clone(), step, reset);
+                            let s = ChunkedStream::with_options(script, options());
+                            let how = format!("reset {reset}, {step} a read, cancel {cancel}");
+                            let cancelled =
+                                $crate::__read_all_mixed!(s, &data, reset, cancel, &how);
+                            // A read in pieces waits before each.
+                            let waits = cancel && step < data.len();
+                            assert!(!waits || cancelled > 0, "{how}: never cancelled");
+                            $crate::cases::assert_balanced(&pool, &how);
+                        }
+                    }
+                    for seed in 1..4 {
+                        let data = payload(200_000, seed);
+                        let fail_at = reset.then_some(data.len());
+                        let faulty = $crate::faults::Faulty::new(data.clone(), fail_at, seed);
+                        let s = ChunkedStream::with_options(faulty, options());
+                        let how = format!("reset {reset}, faulty, seed {seed}");
+                        $crate::__read_all_mixed!(s, &data, reset, seed == 2, &how);
+                        $crate::cases::assert_balanced(&pool, &how);
+                    }
+                }
+                // Idle after bytes came: a large read that waits holds no pooled chunk.
+                let (mut peer, mut s) = $crate::__contract_tcp_pair!(options(), false);
+                peer.write_all(&[b'x'; 100]).await.unwrap();
+                let mut some = [0u8; 10];
+                $crate::__within!("read_exact", AsyncReadExt::read_exact(&mut s, &mut some))
+                    .unwrap();
+                let mut rest = [0u8; 90];
+                $crate::__within!("read_exact", AsyncReadExt::read_exact(&mut s, &mut rest))
+                    .unwrap();
+                let read = AsyncReadExt::read(&mut s, &mut big);
+                let waited = $crate::cases::reexport::futures_util::FutureExt::now_or_never(read);
+                assert!(waited.is_none(), "nothing sent: the read waits");
+                assert_eq!(pool.stats().outstanding_chunks, 0, "an idle stream holds no chunk");
+                peer.write_all(b"more").await.unwrap();
+                let n = $crate::__within!("read", AsyncReadExt::read(&mut s, &mut big)).unwrap();
+                assert_eq!(&big[..n], b"more");
+                drop((peer, s));
+                $crate::cases::assert_balanced(&pool, "idle");
+                // A real peer over loopback: one byte a write, then all at once.
+                for one_by_one in [true, false] {
+                    let (mut peer, s) = $crate::__contract_tcp_pair!(options(), false);
+                    let data = payload(if one_by_one { 20_000 } else { 500_000 }, 9);
+                    let sent = data.clone();
+                    let writer = spawn(async move {
+                        for piece in sent.chunks(if one_by_one { 1 } else { sent.len() }) {
+                            peer.write_all(piece).await.unwrap();
+                            if one_by_one {
+                                yield_now().await; // let the reader in
+                            }
+                        }
+                    });
+                    let how = format!("tcp, one byte a write: {one_by_one}");
+                    $crate::__read_all_mixed!(s, &data, false, one_by_one, &how);
+                    join(writer).await;
+                    $crate::cases::assert_balanced(&pool, &how);
+                }
+            }
+        }
+
+        $crate::__test_fn! { $test
             /// `shutdown()` half-closes a TCP stream: the peer reads what was sent, then the
             /// end, and our side still reads what the peer sends afterwards.
             fn shutdown_half_closes_tcp_streams() {
@@ -710,6 +810,80 @@ macro_rules! __read_until_all {
             assert_eq!((end, again), (Ok(0), Ok(0)), "{how}: the end, every time");
         }
         assert!(line.is_empty(), "{how}: nothing after the end");
+        drop(s);
+        cancelled
+    }};
+}
+
+/// Reads everything from the stream `$s` with the runtime's `AsyncReadExt`, four reads a
+/// round: `read` into 64 KiB twice (the first takes what is buffered, the second, with nothing
+/// buffered, goes past the pipe), `read` into 100 bytes (a fill through the pipe) and
+/// `read_exact` of 3 bytes; with `$cancel`, each `read` is polled once, dropped if it waits
+/// and called again. Checks the bytes against `$data`, then the end (`Ok(0)`) or, with
+/// `$reset`, the transport's reset, twice, and that the pipe's `read_line` sees the same.
+/// Evaluates to how many reads were cancelled.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __read_all_mixed {
+    ($s:expr, $data:expr, $reset:expr, $cancel:expr, $how:expr) => {{
+        let (data, reset, cancel, how): (&[u8], bool, bool, &str) = ($data, $reset, $cancel, $how);
+        let mut s = $s;
+        let (mut got, mut big, mut small) = (Vec::new(), vec![0u8; 64 << 10], [0u8; 100]);
+        let (mut turn, mut cancelled) = (0usize, 0usize);
+        let end = loop {
+            turn += 1;
+            if turn % 4 == 0 {
+                if data.len() - got.len() >= 3 {
+                    let mut three = [0u8; 3];
+                    $crate::__within!(how, AsyncReadExt::read_exact(&mut s, &mut three)).unwrap();
+                    got.extend_from_slice(&three);
+                }
+                continue;
+            }
+            let buf: &mut [u8] = if turn % 4 == 3 { &mut small } else { &mut big };
+            let outcome = loop {
+                if cancel {
+                    // Polled once, dropped if it waits.
+                    let read = AsyncReadExt::read(&mut s, &mut *buf);
+                    match $crate::cases::reexport::futures_util::FutureExt::now_or_never(read) {
+                        Some(outcome) => break outcome,
+                        None => {
+                            cancelled += 1;
+                            yield_now().await; // let a writer on this thread in
+                        }
+                    }
+                } else {
+                    break $crate::__within!(how, AsyncReadExt::read(&mut s, &mut *buf));
+                }
+            };
+            match outcome {
+                Ok(0) => break Ok(0),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => break Err(e.kind()),
+            }
+        };
+        $crate::contract_cases::same_bytes(&got, data, how);
+        assert!(
+            s.pipe().is_closed(),
+            "{how}: the end or the error kept in the pipe"
+        );
+        let again = AsyncReadExt::read(&mut s, &mut big)
+            .await
+            .map_err(|e| e.kind());
+        let line = s.read_line(false).await;
+        let line = line.map(|l| l.map(|l| l.len())).map_err(|e| e.kind());
+        if reset {
+            let kind = ::std::io::ErrorKind::ConnectionReset;
+            assert_eq!(
+                (end, again),
+                (Err(kind), Err(kind)),
+                "{how}: the error, every time"
+            );
+            assert_eq!(line, Err(kind), "{how}: the pipe's reads see the error");
+        } else {
+            assert_eq!((end, again), (Ok(0), Ok(0)), "{how}: the end, every time");
+            assert_eq!(line, Ok(None), "{how}: the pipe's reads see the end");
+        }
         drop(s);
         cancelled
     }};

@@ -565,11 +565,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for ChunkedStream<S> {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let io = &mut this.io;
-        let n = std::task::ready!(adapter::poll_read_into(
+        let n = std::task::ready!(adapter::poll_read_from(
             &mut this.pipe,
             cx,
             buf.initialize_unfilled(),
-            from_transport(|cx, b| poll_transport(io, cx, b))
+            |cx, b| poll_transport(io, cx, b)
         ))?;
         buf.advance(n);
         Poll::Ready(Ok(()))

@@ -42,6 +42,10 @@ fn main() {
         progress("stream/64");
         stream_workload(&rt, &mut report, total, rounds);
     }
+    if args.wants("exact/64KiB") {
+        progress("exact/64KiB");
+        exact_workload(&rt, &mut report, total, rounds);
+    }
     for what in ["framed/lines64", "framed/ld64", "framed/ld4096"] {
         if args.wants(what) {
             progress(what);
@@ -168,6 +172,54 @@ fn line_workload(
 /// Framed reads from an in-memory reader delivering 16 KiB per read: this library's
 /// `FramedRead` against tokio-util's with the same framing (64 B lines; length-delimited
 /// frames of 64 B and 4 KiB behind a 4-byte big-endian length).
+/// Length-prefixed 64 KiB messages read with the runtime's `AsyncReadExt::read_exact` (the
+/// header, then the body into a reused `Vec`), on the streams put where a `BufReader` was and on
+/// the `BufReader`s themselves (capacity 16 KiB, the transport's read size), in memory: a body
+/// read with nothing buffered skips both buffers.
+fn exact_workload(rt: &tokio::runtime::Runtime, report: &mut Report, total: usize, rounds: usize) {
+    let data = peers::length_delimited_frames(64 << 10, total);
+    let d = &data[..];
+    let src = || Pieces::new(d, PIECE);
+    let mut impls: Vec<Impl> = vec![
+        (
+            "ChunkedStream as AsyncRead, read_exact (tokio)",
+            Box::new(|| {
+                rt.block_on(peers::tokio_read_exact_frames(
+                    pipe_tokio::ChunkedStream::new(src()),
+                ))
+            }),
+        ),
+        (
+            "ChunkedStream as AsyncRead, read_exact (async-std)",
+            Box::new(|| {
+                async_std::task::block_on(peers::futures_read_exact_frames(
+                    pipe_async_std::ChunkedStream::new(src()),
+                ))
+            }),
+        ),
+        (
+            "tokio BufReader, read_exact",
+            Box::new(|| {
+                rt.block_on(peers::tokio_read_exact_frames(
+                    tokio::io::BufReader::with_capacity(PIECE, src()),
+                ))
+            }),
+        ),
+        (
+            "futures BufReader, read_exact",
+            Box::new(|| {
+                async_std::task::block_on(peers::futures_read_exact_frames(
+                    futures_util::io::BufReader::with_capacity(PIECE, src()),
+                ))
+            }),
+        ),
+    ];
+    let times = measure(rounds, &mut impls);
+    for ((name, _), t) in impls.iter().zip(times) {
+        report.throughput("exact/64KiB", name, kind_of(name), mib_per_s(d.len(), t));
+    }
+}
+
 fn framed_workload(
     rt: &tokio::runtime::Runtime,
     report: &mut Report,
@@ -1049,6 +1101,18 @@ fn targets(report: &Report) -> String {
                     "ChunkedStream as AsyncBufRead, read_until (tokio)",
                 ),
                 value("stream/64", "tokio BufReader::read_until"),
+            ),
+            1.0,
+            true,
+        ),
+        (
+            "stream, 64 KiB read_exact through AsyncRead vs tokio BufReader",
+            ratio(
+                value(
+                    "exact/64KiB",
+                    "ChunkedStream as AsyncRead, read_exact (tokio)",
+                ),
+                value("exact/64KiB", "tokio BufReader, read_exact"),
             ),
             1.0,
             true,

@@ -99,6 +99,29 @@ fn main() {
                 chunkedbuffer_benches::source::Pieces::new(&lines(64, total), 16 * 1024),
                 16 * 1024,
             )),
+        // Length-prefixed 64 KiB messages through `AsyncReadExt::read_exact` on a tokio stream
+        // and on tokio's `BufReader` (the `exact/64KiB` rows).
+        "exact-stream" => tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(chunkedbuffer_benches::peers::tokio_read_exact_frames(
+                pipe_tokio::ChunkedStream::new(chunkedbuffer_benches::source::Pieces::new(
+                    &chunkedbuffer_benches::peers::length_delimited_frames(64 << 10, total),
+                    16 * 1024,
+                )),
+            )),
+        "exact-bufreader" => tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(chunkedbuffer_benches::peers::tokio_read_exact_frames(
+                tokio::io::BufReader::with_capacity(
+                    16 * 1024,
+                    chunkedbuffer_benches::source::Pieces::new(
+                        &chunkedbuffer_benches::peers::length_delimited_frames(64 << 10, total),
+                        16 * 1024,
+                    ),
+                ),
+            )),
         // One 8 MiB frame written at once and read with `read_until`, 20 times; or written in
         // 1 KiB pieces with a `read_until` attempt after each, 5 times (the `frame/8MiB` rows).
         "frame8m" | "frame8m-pieces" => {

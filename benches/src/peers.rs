@@ -352,6 +352,42 @@ pub async fn length_delimited_peer<R: tokio::io::AsyncRead + Unpin>(
     n
 }
 
+/// Length-prefixed messages ([`length_delimited_frames`]) read with tokio's
+/// `AsyncReadExt::read_exact`, the 4-byte header and then the body into a reused `Vec`: how
+/// code written for `BufReader` reads a length-prefixed protocol. Returns the messages read.
+pub async fn tokio_read_exact_frames<R: tokio::io::AsyncRead + Unpin>(mut r: R) -> u64 {
+    use tokio::io::AsyncReadExt;
+    let (mut header, mut body, mut n) = ([0u8; 4], Vec::new(), 0);
+    loop {
+        match r.read_exact(&mut header).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return n,
+            Err(e) => panic!("read: {e}"),
+        }
+        body.resize(u32::from_be_bytes(header) as usize, 0);
+        r.read_exact(&mut body).await.expect("a whole body");
+        black_box(&body);
+        n += 1;
+    }
+}
+
+/// [`tokio_read_exact_frames`] with `futures`' `AsyncReadExt` (async-std, smol).
+pub async fn futures_read_exact_frames<R: futures_io::AsyncRead + Unpin>(mut r: R) -> u64 {
+    use futures_util::AsyncReadExt;
+    let (mut header, mut body, mut n) = ([0u8; 4], Vec::new(), 0);
+    loop {
+        match r.read_exact(&mut header).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return n,
+            Err(e) => panic!("read: {e}"),
+        }
+        body.resize(u32::from_be_bytes(header) as usize, 0);
+        r.read_exact(&mut body).await.expect("a whole body");
+        black_box(&body);
+        n += 1;
+    }
+}
+
 /// `count` frames of a 4-byte big-endian length and `len` bytes.
 pub fn length_delimited_frames(len: usize, total: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(total + len + 4);

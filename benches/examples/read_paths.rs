@@ -122,6 +122,27 @@ fn main() {
                     ),
                 ),
             )),
+        // `AsyncReadExt::read_buf` into a fresh 64 KiB `BytesMut` each time (uninitialised
+        // memory) on a tokio stream, 64 B lines as the input.
+        "readbuf-stream" => tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(async {
+                use tokio::io::AsyncReadExt;
+                let input = lines(64, total);
+                let mut s = pipe_tokio::ChunkedStream::new(
+                    chunkedbuffer_benches::source::Pieces::new(&input, 16 * 1024),
+                );
+                let mut n = 0;
+                loop {
+                    let mut buf = bytes::BytesMut::with_capacity(64 << 10);
+                    match s.read_buf(&mut buf).await.expect("in memory") {
+                        0 => break n,
+                        k => n += k as u64,
+                    }
+                    std::hint::black_box(&buf);
+                }
+            }),
         // One 8 MiB frame written at once and read with `read_until`, 20 times; or written in
         // 1 KiB pieces with a `read_until` attempt after each, 5 times (the `frame/8MiB` rows).
         "frame8m" | "frame8m-pieces" => {

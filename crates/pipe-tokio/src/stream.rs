@@ -565,13 +565,28 @@ impl<S: AsyncRead + Unpin> AsyncRead for ChunkedStream<S> {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let io = &mut this.io;
-        let n = std::task::ready!(adapter::poll_read_from(
-            &mut this.pipe,
-            cx,
-            buf.initialize_unfilled(),
-            |cx, b| poll_transport(io, cx, b)
-        ))?;
-        buf.advance(n);
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        if buf.initialized().len() == buf.capacity() {
+            // Initialised memory (a slice, a reused buffer): buffered bytes copied into it, or,
+            // with nothing buffered and room for a chunk, the transport's read straight there.
+            let filled = buf.filled().len();
+            let out = &mut buf.initialized_mut()[filled..];
+            let n =
+                std::task::ready!(adapter::poll_read_from(&mut this.pipe, cx, out, |cx, b| {
+                    poll_transport(io, cx, b)
+                }))?;
+            buf.advance(n);
+        } else {
+            // Uninitialised memory (`read_buf` into a `BytesMut`'s spare capacity): copied into
+            // from the pipe, never zeroed first, which would cost as much as the copy.
+            let fill = from_transport(|cx, b| poll_transport(io, cx, b));
+            let data = std::task::ready!(adapter::poll_fill_buf(&mut this.pipe, cx, fill))?;
+            let n = data.len().min(buf.remaining());
+            buf.put_slice(&data[..n]);
+            adapter::consume(&mut this.pipe, n);
+        }
         Poll::Ready(Ok(()))
     }
 }

@@ -6,3 +6,66 @@ use pipe_tokio::ChunkedStream;
 use tokio::task::yield_now;
 
 pipe_testkit::fault_tests!(test: (#[tokio::test]));
+
+/// `AsyncReadExt::read_buf` into a `BytesMut`'s spare capacity (memory the reader may not
+/// assume initialised), mixed with `read_exact` into a slice: every byte once, in order, over
+/// a transport giving one byte, 7 or all at a time with `Pending` between, or with hiccups;
+/// then the end or the reset, every time.
+#[tokio::test]
+async fn read_buf_into_uninitialised_memory() {
+    use pipe_testkit::contract_cases::{payload, same_bytes};
+    use pipe_testkit::faults::{Faulty, Script};
+    use tokio::io::AsyncReadExt;
+    for reset in [false, true] {
+        for step in [1usize, 7, 0] {
+            let data = payload(if step == 1 { 30_000 } else { 300_000 }, step as u64 + 1);
+            let how = format!("reset {reset}, step {step}");
+            let pool = pipe_testkit::cases::pool();
+            let options = pipe_testkit::cases::options(&pool, 64);
+            let s = if step == 0 {
+                let faulty = Faulty::new(data.clone(), reset.then_some(data.len()), 3);
+                ChunkedStream::with_options(Box::new(faulty) as Box<dyn Transport>, options)
+            } else {
+                let script = Script::new(data.clone(), step, reset);
+                ChunkedStream::with_options(Box::new(script) as Box<dyn Transport>, options)
+            };
+            let mut s = s;
+            let (mut got, mut turn) = (Vec::new(), 0);
+            let end = loop {
+                turn += 1;
+                if turn % 3 == 0 && data.len() - got.len() >= 5 {
+                    let mut five = [0u8; 5];
+                    AsyncReadExt::read_exact(&mut s, &mut five).await.unwrap();
+                    got.extend_from_slice(&five);
+                    continue;
+                }
+                // A fresh buffer each time: its spare capacity is uninitialised.
+                let mut buf =
+                    bytes::BytesMut::with_capacity(if turn % 3 == 1 { 70_000 } else { 10 });
+                match s.read_buf(&mut buf).await {
+                    Ok(0) => break Ok(0),
+                    Ok(n) => {
+                        assert_eq!(n, buf.len(), "{how}");
+                        got.extend_from_slice(&buf);
+                    }
+                    Err(e) => break Err(e.kind()),
+                }
+            };
+            same_bytes(&got, &data, &how);
+            let mut buf = bytes::BytesMut::with_capacity(100);
+            let again = s.read_buf(&mut buf).await.map_err(|e| e.kind());
+            if reset {
+                let kind = std::io::ErrorKind::ConnectionReset;
+                assert_eq!((end, again), (Err(kind), Err(kind)), "{how}");
+            } else {
+                assert_eq!((end, again), (Ok(0), Ok(0)), "{how}");
+            }
+            drop(s);
+            pipe_testkit::cases::assert_balanced(&pool, &how);
+        }
+    }
+}
+
+/// The test kit's transports as one type.
+trait Transport: tokio::io::AsyncRead + Unpin {}
+impl<T: tokio::io::AsyncRead + Unpin> Transport for T {}

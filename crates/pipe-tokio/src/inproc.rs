@@ -612,13 +612,18 @@ impl AsyncRead for PipeReader {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let n = std::task::ready!(
-            self.get_mut()
-                .0
-                .poll_read_into(cx, buf.initialize_unfilled())
-        )?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        // Put into `buf` from the pipe: its unfilled part may be uninitialised memory (`read_buf`
+        // into a `BytesMut`), which zeroing first would cost as much as the copy.
+        self.get_mut().0.with_parts(|pipe, fill| {
+            let data = std::task::ready!(adapter::poll_fill_buf(pipe, cx, fill))?;
+            let n = data.len().min(buf.remaining());
+            buf.put_slice(&data[..n]);
+            adapter::consume(pipe, n);
+            Poll::Ready(Ok(()))
+        })
     }
 }
 

@@ -6,8 +6,8 @@
 //! pipe and a [`FillFn`] that polls the transport, usually [`from_transport`]) and, for writes,
 //! [`PollWrite`]. Its public async methods are then one line each: [`read_line`],
 //! [`read_exact`], [`fill_more`], [`write_all`], ... return the futures, and [`crate::Lines`]
-//! is the lines stream. Its runtime's `AsyncRead`/`AsyncBufRead` impls call [`poll_read_into`]
-//! and [`poll_fill_buf`].
+//! is the lines stream. Its runtime's `AsyncRead`/`AsyncBufRead` impls call [`poll_read_from`]
+//! (or [`poll_read_into`], for a reader without a transport) and [`poll_fill_buf`].
 //!
 //! All progress lives in the pipe, so every read future here can be dropped at any `Pending`
 //! without losing a byte (it is cancel safe). While the transport has nothing to give, the pipe
@@ -401,13 +401,14 @@ impl Pipe {
         mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
     ) -> Poll<io::Result<usize>> {
         if self.reads_past(out.len()) {
-            self.fed_by_transport();
+            self.start_read_past();
             loop {
                 match Fill::of(read(cx, out), out.len(), cx) {
                     Fill::Retry => continue,
                     Fill::Got(n @ 1..) => return Poll::Ready(Ok(n)),
                     Fill::NotReady => {
-                        // Idle: no chunk kept for it (as after a fill that found nothing).
+                        // Idle: no chunk kept (the one a lent frame left is the spare now), as
+                        // after a fill that found nothing.
                         self.release_spare();
                         return Poll::Pending;
                     }
@@ -621,8 +622,8 @@ pub fn consume(pipe: &mut Pipe, amt: usize) {
 
 /// The `poll_read` of an async `Read` on a stream whose transport `read` reads: buffered bytes
 /// first, as [`poll_read_into`] copies them; with nothing buffered and room in `out` for at
-/// least a chunk ([`PipeOptions::chunk_size`](crate::PipeOptions::chunk_size), 16 KiB by
-/// default), the transport reads straight into `out`, skipping the pipe (one copy of each byte
+/// least a chunk ([`PipeOptions::chunk_size`](crate::PipeOptions::chunk_size) rounded up to a
+/// pool class, 16 KiB by default), the transport reads straight into `out`, skipping the pipe (one copy of each byte
 /// instead of two, as `BufReader` does for reads at least its capacity). `Ok(0)` at the clean end; the end and the transport's
 /// error are kept in the pipe either way, so every later read sees them.
 ///

@@ -792,13 +792,23 @@ impl Pipe {
 
     /// Whether a read into `n` bytes of the caller's memory may skip the pipe and go straight
     /// from the transport there: nothing is buffered or lent to a writer, the stream goes on,
-    /// and `n` is at least the configured chunk size ([`PipeOptions::chunk_size`]: a fill into
-    /// a chunk would save transport reads only by copying every byte once more).
+    /// and `n` is at least the configured chunk size ([`PipeOptions::chunk_size`] rounded up to
+    /// a pool class: a fill into a chunk would save transport reads only by copying every byte
+    /// once more).
     pub(crate) fn reads_past(&self, n: usize) -> bool {
         self.len == 0
             && matches!(self.state, PipeState::Open)
             && self.lent.is_none()
             && n >= self.sizer.base
+    }
+
+    /// Before a read that skips the pipe: the memory of a lent frame goes (as at any read), and
+    /// a [`reserve_frame`](Pipe::reserve_frame) hint lapses (the frame it awaited goes to the
+    /// caller's memory).
+    pub(crate) fn start_read_past(&mut self) {
+        self.fed_by_transport();
+        self.release_spent();
+        self.pending = None;
     }
 
     /// Marks the pipe as fed by a transport: it keeps a spare chunk between fills (see

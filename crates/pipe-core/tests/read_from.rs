@@ -205,3 +205,33 @@ proptest! {
         prop_assert_eq!(pool.stats().outstanding_chunks, 0);
     }
 }
+
+/// A frame awaited with `reserve_frame` that then goes straight to the caller's memory: the hint
+/// lapses (as it does once anything is consumed), so the next fill takes a chunk of the usual
+/// size, not one sized for a frame that is gone.
+#[test]
+fn a_read_past_the_pipe_ends_a_reserve_frame_hint() {
+    let (mut pipe, pool) = common::pipe_with_chunks(4096, UNLIMITED);
+    assert!(matches!(pipe.read_exact(20_000), Err(ReadError::NeedMore)));
+    pipe.reserve_frame(20_000);
+    let mut t = Transport {
+        data: vec![7; 30_000],
+        pos: 0,
+        pieces: VecDeque::from([(20_000, 0)]),
+        fail: false,
+    };
+    let mut out = vec![0u8; 20_000];
+    assert_eq!(async_read(&mut pipe, &mut t, &mut out).unwrap(), 20_000);
+    assert_eq!(
+        pool.stats().outstanding_chunks,
+        0,
+        "straight through, no chunk"
+    );
+    let mut small = [0u8; 10];
+    assert_eq!(async_read(&mut pipe, &mut t, &mut small).unwrap(), 10);
+    assert_eq!(
+        pool.stats().outstanding_bytes,
+        4096,
+        "a chunk of the usual size"
+    );
+}

@@ -82,10 +82,7 @@ async fn read_buf_into_uninitialised_memory() {
             let mut buf = bytes::BytesMut::with_capacity(if turn % 3 == 1 { 70_000 } else { 10 });
             match timeout(std::time::Duration::from_secs(30), r.read_buf(&mut buf)).await {
                 Ok(Ok(0)) => break Ok(0),
-                Ok(Ok(n)) => {
-                    assert_eq!(n, buf.len());
-                    got.extend_from_slice(&buf);
-                }
+                Ok(Ok(_)) => got.extend_from_slice(&buf),
                 Ok(Err(e)) => break Err(e.kind()),
                 Err(_) => panic!("read_buf: no outcome within 30 s"),
             }

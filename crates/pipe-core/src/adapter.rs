@@ -623,9 +623,10 @@ pub fn consume(pipe: &mut Pipe, amt: usize) {
 /// The `poll_read` of an async `Read` on a stream whose transport `read` reads: buffered bytes
 /// first, as [`poll_read_into`] copies them; with nothing buffered and room in `out` for at
 /// least a chunk ([`PipeOptions::chunk_size`](crate::PipeOptions::chunk_size) rounded up to a
-/// pool class, 16 KiB by default), the transport reads straight into `out`, skipping the pipe (one copy of each byte
-/// instead of two, as `BufReader` does for reads at least its capacity). `Ok(0)` at the clean end; the end and the transport's
-/// error are kept in the pipe either way, so every later read sees them.
+/// pool class, 16 KiB by default), the transport reads straight into `out`, skipping the pipe
+/// (one copy of each byte instead of two, as `BufReader` does for reads of its capacity or
+/// more). `Ok(0)` at the clean end; the end and the transport's error are kept in the pipe
+/// either way, so every later read sees them.
 ///
 /// ```
 /// use std::task::{Context, Poll, Waker};

@@ -27,7 +27,8 @@ use pipe_core::{Bytes, Pipe, PipeOptions};
 /// ```
 #[derive(Debug)]
 pub struct ChunkedStream<S> {
-    /// The transport; bytes read from it go into `pipe` and nowhere else.
+    /// The transport; bytes read from it go into `pipe`, except those an `AsyncRead` read takes
+    /// straight into its caller's buffer (only when `pipe` holds nothing: order is kept).
     io: S,
     /// The bytes read from `io` and not yet consumed, and how the read side ended.
     pipe: Pipe,

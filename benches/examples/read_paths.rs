@@ -143,6 +143,25 @@ fn main() {
                     std::hint::black_box(&buf);
                 }
             }),
+        // A stream's bytes forwarded to a sink with `tokio::io::copy` (8 KiB reads through its
+        // own buffer) and with `tokio::io::copy_buf` (the stream's chunks handed to the writer).
+        "copy-stream" | "copybuf-stream" => tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(async {
+                let input = lines(64, total);
+                let mut s = pipe_tokio::ChunkedStream::new(
+                    chunkedbuffer_benches::source::Pieces::new(&input, 16 * 1024),
+                );
+                let mut sink = tokio::io::sink();
+                if form == "copy-stream" {
+                    tokio::io::copy(&mut s, &mut sink).await.expect("in memory")
+                } else {
+                    tokio::io::copy_buf(&mut s, &mut sink)
+                        .await
+                        .expect("in memory")
+                }
+            }),
         // One 8 MiB frame written at once and read with `read_until`, 20 times; or written in
         // 1 KiB pieces with a `read_until` attempt after each, 5 times (the `frame/8MiB` rows).
         "frame8m" | "frame8m-pieces" => {

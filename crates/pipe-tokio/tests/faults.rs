@@ -92,3 +92,34 @@ async fn reads_into_initialised_and_uninitialised_memory() {
 /// The test kit's transports as one type.
 trait Transport: tokio::io::AsyncRead + Unpin {}
 impl<T: tokio::io::AsyncRead + Unpin> Transport for T {}
+
+/// `tokio::io::copy_buf` from the stream (as the README advises for forwarding): every byte to
+/// the writer, in order, over a transport with hiccups; with a reset, every byte before it and
+/// then the reset.
+#[tokio::test]
+async fn copy_buf_forwards_every_byte() {
+    use pipe_testkit::contract_cases::{payload, same_bytes};
+    use pipe_testkit::faults::Faulty;
+    for seed in 1..6 {
+        for reset in [false, true] {
+            let how = format!("seed {seed}, reset {reset}");
+            let pool = pipe_testkit::cases::pool();
+            let data = payload(100_000, seed);
+            let faulty = Faulty::new(data.clone(), reset.then_some(data.len()), seed);
+            let mut s =
+                ChunkedStream::with_options(faulty, pipe_testkit::cases::options(&pool, 64));
+            let mut out = Vec::new();
+            let copied = tokio::io::copy_buf(&mut s, &mut out).await;
+            same_bytes(&out, &data, &how);
+            match copied {
+                Ok(n) => assert!(!reset && n == data.len() as u64, "{how}: {n}"),
+                Err(e) => assert!(
+                    reset && e.kind() == std::io::ErrorKind::ConnectionReset,
+                    "{how}"
+                ),
+            }
+            drop(s);
+            pipe_testkit::cases::assert_balanced(&pool, &how);
+        }
+    }
+}

@@ -124,15 +124,11 @@ fn main() {
             )),
         // `AsyncReadExt::read_buf` into a fresh 64 KiB `BytesMut` each time (uninitialised
         // memory) on a tokio stream, 64 B lines as the input.
-        "readbuf-stream" => tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a runtime")
-            .block_on(async {
+        "readbuf-stream" => {
+            let input = lines(64, total);
+            on_tokio(async {
                 use tokio::io::AsyncReadExt;
-                let input = lines(64, total);
-                let mut s = pipe_tokio::ChunkedStream::new(
-                    chunkedbuffer_benches::source::Pieces::new(&input, 16 * 1024),
-                );
+                let mut s = stream_of(&input);
                 let mut n = 0;
                 loop {
                     let mut buf = bytes::BytesMut::with_capacity(64 << 10);
@@ -142,17 +138,14 @@ fn main() {
                     }
                     std::hint::black_box(&buf);
                 }
-            }),
+            })
+        }
         // A stream's bytes forwarded to a sink with `tokio::io::copy` (8 KiB reads through its
         // own buffer) and with `tokio::io::copy_buf` (the stream's chunks handed to the writer).
-        "copy-stream" | "copybuf-stream" => tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a runtime")
-            .block_on(async {
-                let input = lines(64, total);
-                let mut s = pipe_tokio::ChunkedStream::new(
-                    chunkedbuffer_benches::source::Pieces::new(&input, 16 * 1024),
-                );
+        "copy-stream" | "copybuf-stream" => {
+            let input = lines(64, total);
+            on_tokio(async {
+                let mut s = stream_of(&input);
                 let mut sink = tokio::io::sink();
                 if form == "copy-stream" {
                     tokio::io::copy(&mut s, &mut sink).await.expect("in memory")
@@ -161,7 +154,8 @@ fn main() {
                         .await
                         .expect("in memory")
                 }
-            }),
+            })
+        }
         // One 8 MiB frame written at once and read with `read_until`, 20 times; or written in
         // 1 KiB pieces with a `read_until` attempt after each, 5 times (the `frame/8MiB` rows).
         "frame8m" | "frame8m-pieces" => {
@@ -241,4 +235,17 @@ impl tokio::io::AsyncRead for Alternating {
         buf.put_slice(&[b'x'; 100]);
         std::task::Poll::Ready(Ok(()))
     }
+}
+
+/// Runs `f` to completion on a current-thread tokio runtime.
+fn on_tokio<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime")
+        .block_on(f)
+}
+
+/// A tokio stream over `input` in 16 KiB transport reads.
+fn stream_of(input: &[u8]) -> pipe_tokio::ChunkedStream<chunkedbuffer_benches::source::Pieces<'_>> {
+    pipe_tokio::ChunkedStream::new(chunkedbuffer_benches::source::Pieces::new(input, 16 * 1024))
 }

@@ -458,16 +458,7 @@ macro_rules! contract_tests {
                 }
                 // A real peer over loopback: one byte a write, then all at once.
                 for one_by_one in [true, false] {
-                    let (mut peer, s) = $crate::__contract_tcp_pair!(options(), false);
-                    let sent = data.clone();
-                    let writer = spawn(async move {
-                        for piece in sent.chunks(if one_by_one { 1 } else { sent.len() }) {
-                            peer.write_all(piece).await.unwrap();
-                            if one_by_one {
-                                yield_now().await; // let the reader in
-                            }
-                        }
-                    });
+                    let (writer, s) = $crate::__tcp_sender!(options(), data.clone(), one_by_one);
                     let how = format!("tcp, one byte a write: {one_by_one}");
                     $crate::__read_until_all!(s, &want, false, one_by_one, &how);
                     join(writer).await;
@@ -584,17 +575,8 @@ macro_rules! contract_tests {
                 $crate::cases::assert_balanced(&pool, "idle");
                 // A real peer over loopback: one byte a write, then all at once.
                 for one_by_one in [true, false] {
-                    let (mut peer, s) = $crate::__contract_tcp_pair!(options(), false);
                     let data = payload(if one_by_one { 20_000 } else { 500_000 }, 9);
-                    let sent = data.clone();
-                    let writer = spawn(async move {
-                        for piece in sent.chunks(if one_by_one { 1 } else { sent.len() }) {
-                            peer.write_all(piece).await.unwrap();
-                            if one_by_one {
-                                yield_now().await; // let the reader in
-                            }
-                        }
-                    });
+                    let (writer, s) = $crate::__tcp_sender!(options(), data.clone(), one_by_one);
                     let how = format!("tcp, one byte a write: {one_by_one}");
                     $crate::__read_all_mixed!(s, &data, false, one_by_one, &how);
                     join(writer).await;
@@ -640,6 +622,27 @@ macro_rules! __contract_tcp_pair {
             TcpStream::try_from(ours).unwrap(),
         );
         (peer, ChunkedStream::with_options(ours, $options))
+    }};
+}
+
+/// A loopback pair whose peer, in a task of its own, sends `$data` one byte a write (yielding
+/// after each, so that a reader on the same thread gets in) or, unless `$one_by_one`, all at
+/// once, then closes: evaluates to (the task, our `ChunkedStream` with `$options`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tcp_sender {
+    ($options:expr, $data:expr, $one_by_one:expr) => {{
+        let (mut peer, s) = $crate::__contract_tcp_pair!($options, false);
+        let (sent, one_by_one): (Vec<u8>, bool) = ($data, $one_by_one);
+        let writer = spawn(async move {
+            for piece in sent.chunks(if one_by_one { 1 } else { sent.len().max(1) }) {
+                peer.write_all(piece).await.unwrap();
+                if one_by_one {
+                    yield_now().await; // let the reader in
+                }
+            }
+        });
+        (writer, s)
     }};
 }
 

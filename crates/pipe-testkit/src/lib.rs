@@ -18,7 +18,9 @@
 //!   [`contract_tests!`] (the documented contracts), [`lending_cases`] with [`lending_tests!`]
 //!   (the lending reads: their documented outcomes and cancel safety), [`inproc_cases`] with
 //!   [`inproc_tests!`] (the in-process pipe as its documentation describes it: errors,
-//!   cancellation, limits, backpressure, `max_spin`, either half going). Each adapter's test file
+//!   cancellation, limits, backpressure, `max_spin`, either half going), [`docs_io_cases`] with
+//!   [`docs_io_tests!`] (the stream as an `AsyncRead`, `AsyncBufRead` and writer, as its
+//!   documentation describes it). Each adapter's test file
 //!   defines a few runtime-specific names (the glue [`cases`] lists) and invokes the macro;
 //!   [`cases`] holds what they share.
 
@@ -54,6 +56,7 @@ macro_rules! check {
 pub mod async_model;
 pub mod cases;
 pub mod contract_cases;
+pub mod docs_io_cases;
 pub mod fault_cases;
 pub mod faults;
 pub mod framed_cases;

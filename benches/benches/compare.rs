@@ -8,7 +8,7 @@
 //! `target/xtask`).
 
 use std::hint::black_box;
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use chunkedbuffer_benches::peers::{self, PipeForm, parse_len, pipe, visit_each};
@@ -502,19 +502,7 @@ fn resp_workload(rt: &tokio::runtime::Runtime, report: &mut Report, total: usize
     let mut scratch = vec![0u8; PIECE];
     let mut ours_ref = || peers::pipe_frames(d, PIECE, PipeForm::Lent);
     let mut ours_owned = || peers::pipe_frames(d, PIECE, PipeForm::Owned);
-    let mut std_bufreader = || {
-        let mut r = std::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));
-        let (mut h, mut b) = (Vec::new(), Vec::new());
-        let mut n = 0u64;
-        while r.read_until(b'\n', &mut h).expect("in memory") > 0 {
-            b.resize(parse_len(&h) + 2, 0);
-            r.read_exact(&mut b).expect("whole frames");
-            black_box(&b);
-            h.clear();
-            n += 1;
-        }
-        n
-    };
+    let mut std_bufreader = || peers::std_frames(Pieces::new(d, PIECE), PIECE);
     let mut tokio_bufreader = || {
         rt.block_on(async {
             let mut r = tokio::io::BufReader::with_capacity(PIECE, Pieces::new(d, PIECE));

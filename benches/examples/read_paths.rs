@@ -3,7 +3,7 @@
 //!
 //! FORM: `lines-lent` (`read_line_ref`), `lines-owned` (`read_line`), `frames-lent` (RESP bulk
 //! frames with `read_line_ref` + `read_exact_ref`), `frames-owned` (`read_line` +
-//! `read_exact`), `fill-empty` and `fill-read` (a fill that finds nothing, one that brings a
+//! `read_exact`), `frames-std` (those through std's `BufReader`), `fill-empty` and `fill-read` (a fill that finds nothing, one that brings a
 //! request), `pool-cycle` (a chunk acquired and dropped), `stream-requests` (a stream whose transport alternates "not ready" and a request),
 //! `stream-lines`, `stream-lines-ref`, `stream-lines-bufread` and `stream-lines-bufreader` (64 B
 //! lines through a tokio stream's owned `read_line`, its lending `read_line_ref`,
@@ -23,6 +23,10 @@ fn main() {
         "lines-owned" => pipe_lines(&lines(64, total), 16 * 1024, PipeForm::Owned),
         "frames-lent" => pipe_frames(&bulk_frames(total).0, 16 * 1024, PipeForm::Lent),
         "frames-owned" => pipe_frames(&bulk_frames(total).0, 16 * 1024, PipeForm::Owned),
+        "frames-std" => chunkedbuffer_benches::peers::std_frames(
+            chunkedbuffer_benches::source::Pieces::new(&bulk_frames(total).0, 16 * 1024),
+            16 * 1024,
+        ),
         // A fill that finds nothing, 100,000 times: a chunk lent and given back.
         "fill-empty" => {
             let mut pipe = chunkedbuffer_benches::peers::pipe(1 << 16);

@@ -133,6 +133,23 @@ pub fn pipe_frames(data: &[u8], piece: usize, form: PipeForm) -> u64 {
     n
 }
 
+/// `$N\r\n<N bytes>\r\n` frames through std's `BufReader`: the header with `read_until` into
+/// a reused `Vec`, the body with `read_exact` into another (the RESP rows' std peer).
+pub fn std_frames<R: std::io::Read>(reader: R, capacity: usize) -> u64 {
+    use std::io::{BufRead, Read};
+    let mut r = std::io::BufReader::with_capacity(capacity, reader);
+    let (mut h, mut b) = (Vec::new(), Vec::new());
+    let mut n = 0u64;
+    while r.read_until(b'\n', &mut h).expect("in memory") > 0 {
+        b.resize(parse_len(&h) + 2, 0);
+        r.read_exact(&mut b).expect("whole frames");
+        black_box(&b);
+        h.clear();
+        n += 1;
+    }
+    n
+}
+
 /// `std::io::BufReader::read_until` into a reused `Vec`.
 pub fn std_read_until<R: std::io::Read>(reader: R, capacity: usize) -> u64 {
     use std::io::BufRead;

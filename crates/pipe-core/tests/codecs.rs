@@ -154,6 +154,108 @@ fn length_delimited_bad_input_is_a_typed_error_and_consumes_nothing() {
     finish(pipe, &pool);
 }
 
+/// An unlimited maximum (`usize::MAX`) at the edge of memory: a field one under, at and one
+/// over what can be addressed after the header, an 8-byte field of `u64::MAX` with every
+/// adjustment, and an offset at the top of `usize`: a typed error or a wait, never a panic,
+/// nothing consumed.
+#[test]
+fn length_delimited_lengths_at_the_edge_of_memory_are_errors_not_panics() {
+    let edge = (usize::MAX - 8) as u64; // the most a frame can hold after an 8-byte header
+    for (field, adjustment) in [
+        (edge - 1, 0),
+        (edge, 0),
+        (edge + 1, 0),
+        (u64::MAX, 0),
+        (u64::MAX, 8),
+        (u64::MAX, isize::MAX),
+        (u64::MAX, isize::MIN),
+        (i64::MAX as u64 + 1, isize::MAX),
+    ] {
+        let mut codec = LengthDelimitedCodec::builder()
+            .length_field_length(8)
+            .length_adjustment(adjustment)
+            .max_frame_length(usize::MAX)
+            .new_codec();
+        let mut pipe = Pipe::new();
+        pipe.write_all(&field.to_be_bytes()).unwrap();
+        pipe.write_all(b"abc").unwrap();
+        let adjusted = i128::from(field) + adjustment as i128;
+        match codec.decode(&mut pipe) {
+            // Addressable: a frame that long waits for its bytes.
+            Ok(None) => assert!(
+                (0..=i128::from(edge)).contains(&adjusted),
+                "{field} {adjustment}"
+            ),
+            Err(LengthDelimitedCodecError::FrameTooBig { length, max }) => {
+                assert!(adjusted > i128::from(edge), "{field} {adjustment}");
+                assert_eq!(max as u64, edge);
+                assert_eq!(i128::from(length), adjusted.min(i128::from(u64::MAX)));
+            }
+            Err(LengthDelimitedCodecError::BadLength { field: f }) => {
+                assert!(adjusted < 0 && f == field, "{field} {adjustment}")
+            }
+            other => panic!("field {field} adjustment {adjustment}: {other:?}"),
+        }
+        assert_eq!(pipe.len(), 11, "nothing consumed");
+    }
+    // The field past the end of any stream: a wait, never an overflow.
+    for offset in [usize::MAX, usize::MAX - 4, usize::MAX - 3] {
+        let mut codec = LengthDelimitedCodec::builder()
+            .length_field_offset(offset)
+            .max_frame_length(usize::MAX)
+            .new_codec();
+        let mut pipe = Pipe::new();
+        pipe.write_all(&[0xff; 64]).unwrap();
+        assert_eq!(codec.decode(&mut pipe).unwrap(), None);
+        assert_eq!(pipe.len(), 64);
+    }
+}
+
+/// `Decoder::decode_eof` (the default, as `LengthDelimitedCodec` and `BytesCodec` have it) and
+/// `AnyDelimiterCodec`'s, on a stream that ended with an error: the frames buffered first, then
+/// the transport's error with its kind, every time, the partial frame kept.
+#[test]
+fn decode_eof_after_a_transport_error_reports_it_every_time() {
+    let reset = || std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+    let mut ld = LengthDelimitedCodec::new();
+    let mut pipe = Pipe::new();
+    pipe.write_all(&[0, 0, 0, 1, b'a', 0, 0, 0, 5, b'h'])
+        .unwrap();
+    pipe.eof_with_error(reset()).unwrap();
+    assert_eq!(ld.decode_eof(&mut pipe).unwrap().unwrap(), "a");
+    for _ in 0..2 {
+        let e: std::io::Error = ld.decode_eof(&mut pipe).unwrap_err().into();
+        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset);
+        assert_eq!(pipe.len(), 5);
+    }
+    // Nothing left: still the error (the pipe's own reads say it too), not a clean end.
+    let mut pipe = Pipe::new();
+    pipe.eof_with_error(reset()).unwrap();
+    let e: std::io::Error = ld.decode_eof(&mut pipe).unwrap_err().into();
+    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset);
+
+    let mut any = AnyDelimiterCodec::new(b",;".to_vec(), b",".to_vec());
+    let mut pipe = Pipe::new();
+    pipe.write_all(b"a;rest").unwrap();
+    pipe.eof_with_error(reset()).unwrap();
+    assert_eq!(any.decode_eof(&mut pipe).unwrap().unwrap(), "a");
+    for _ in 0..2 {
+        match any.decode_eof(&mut pipe) {
+            Err(AnyDelimiterCodecError::Io(e)) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(pipe.len(), 4, "the partial chunk kept");
+    }
+    // A clean end still hands the last chunk over.
+    let mut pipe = Pipe::new();
+    pipe.write_all(b"rest").unwrap();
+    pipe.eof().unwrap();
+    assert_eq!(any.decode_eof(&mut pipe).unwrap().unwrap(), "rest");
+    assert_eq!(any.decode_eof(&mut pipe).unwrap(), None);
+}
+
 #[test]
 fn length_delimited_encoder_errors_write_nothing_and_big_payloads_are_not_copied() {
     let mut codec = LengthDelimitedCodec::builder()

@@ -6,13 +6,14 @@ use bytes::Bytes;
 
 use super::{Decoder, Encoder, with_limit};
 use crate::error::ReadError;
-use crate::pipe::Pipe;
+use crate::pipe::{Pipe, PipeState};
 
 /// Chunks that end in any of a set of delimiter bytes (the delimiter not included), and chunks
 /// written with a fixed sequence after them, as tokio-util's `AnyDelimiterCodec`. A chunk longer
 /// than the maximum length gives one [`AnyDelimiterCodecError::MaxChunkLengthExceeded`], is
 /// dropped through its delimiter, and decoding goes on. At the end of the stream, a last chunk
-/// without a delimiter is returned as a chunk.
+/// without a delimiter is returned as a chunk; if the stream ended with an error,
+/// `decode_eof` reports that error instead, every time, and the bytes stay buffered.
 ///
 /// ```
 /// use pipe_core::codec::{AnyDelimiterCodec, Decoder};
@@ -173,6 +174,14 @@ impl Decoder for AnyDelimiterCodec {
     fn decode_eof(&mut self, src: &mut Pipe) -> Result<Option<Bytes>, AnyDelimiterCodecError> {
         match self.decode(src)? {
             Some(chunk) => Ok(Some(chunk)),
+            // Ended by an error: the rest is no chunk (it may have been cut anywhere); the
+            // error, every time, and the rest stays buffered.
+            None if matches!(src.state(), PipeState::Failed(_)) => {
+                let PipeState::Failed(e) = src.state() else {
+                    unreachable!("matched just above")
+                };
+                Err(e.to_io_error().into())
+            }
             None if self.is_discarding || src.is_empty() => {
                 src.skip(src.len());
                 self.is_discarding = false;

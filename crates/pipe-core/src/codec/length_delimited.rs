@@ -17,8 +17,9 @@ const APPEND_FROM: usize = 4 * 1024;
 /// tokio-util's (see [`LengthDelimitedBuilder`]); by default a 4-byte big-endian length, then
 /// that many bytes, at most 8 MiB.
 ///
-/// Encoding writes the length field and then the payload; a `Bytes` payload of 4 KiB or more
-/// goes in as a segment of its own, not copied.
+/// Encoding writes the length field and then the payload (no bytes for a
+/// [`length_field_offset`](LengthDelimitedBuilder::length_field_offset)); a `Bytes` payload
+/// of 4 KiB or more goes in as a segment of its own, not copied.
 ///
 /// ```
 /// use pipe_core::codec::{Decoder, Encoder, LengthDelimitedCodec};
@@ -79,9 +80,10 @@ pub struct LengthDelimitedBuilder {
 pub enum LengthDelimitedCodecError {
     /// The length field says more than the maximum frame length.
     FrameTooBig {
-        /// The adjusted length.
+        /// The adjusted length (`u64::MAX` if larger).
         length: u64,
-        /// The maximum frame length.
+        /// The maximum frame length (with an unlimited maximum, what memory can address after
+        /// the header).
         max: usize,
     },
     /// The length field plus the adjustment is negative, or less than the bytes to skip.
@@ -105,7 +107,10 @@ impl fmt::Display for LengthDelimitedCodecError {
                 write!(f, "frame of {length} bytes over the maximum of {max}")
             }
             LengthDelimitedCodecError::BadLength { field } => {
-                write!(f, "length field {field} gives a negative frame length")
+                write!(
+                    f,
+                    "length field {field} gives a frame length below zero or shorter than the bytes to skip"
+                )
             }
             LengthDelimitedCodecError::PayloadTooLong { length } => {
                 write!(
@@ -157,7 +162,8 @@ impl Default for LengthDelimitedBuilder {
 }
 
 impl LengthDelimitedBuilder {
-    /// Bytes before the length field (default 0).
+    /// Bytes before the length field (default 0). The decoder reads past them; the encoder
+    /// writes none (only the length field and the payload): write them yourself first.
     pub fn length_field_offset(&mut self, n: usize) -> &mut Self {
         self.length_field_offset = n;
         self
@@ -205,8 +211,11 @@ impl LengthDelimitedBuilder {
         LengthDelimitedCodec { builder: *self }
     }
 
+    /// The bytes up to the end of the length field (saturated: an offset near `usize::MAX`
+    /// makes a header no stream can finish, not an overflow).
     fn head_len(&self) -> usize {
-        self.length_field_offset + self.length_field_length
+        self.length_field_offset
+            .saturating_add(self.length_field_length)
     }
 
     fn skip_len(&self) -> usize {
@@ -255,16 +264,20 @@ impl LengthDelimitedCodec {
     fn checked_total(&self, value: u64) -> Result<usize, LengthDelimitedCodecError> {
         let b = &self.builder;
         let adjusted = i128::from(value) + b.length_adjustment as i128;
-        let Ok(body) = u64::try_from(adjusted) else {
+        if adjusted < 0 {
             return Err(LengthDelimitedCodecError::BadLength { field: value });
-        };
-        if body > b.max_frame_length as u64 {
+        }
+        // The configured maximum, and at most what memory can address after the header (an
+        // unlimited maximum meets a field near `u64::MAX` there, never an overflow).
+        let max = b.max_frame_length.min(usize::MAX - b.head_len());
+        if adjusted > max as i128 {
             return Err(LengthDelimitedCodecError::FrameTooBig {
-                length: body,
-                max: b.max_frame_length,
+                length: u64::try_from(adjusted).unwrap_or(u64::MAX),
+                max,
             });
         }
-        let total = b.head_len() + body as usize;
+        // No overflow: `adjusted <= usize::MAX - head_len`.
+        let total = b.head_len() + adjusted as usize;
         if b.skip_len() > total {
             return Err(LengthDelimitedCodecError::BadLength { field: value });
         }

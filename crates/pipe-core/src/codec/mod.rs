@@ -10,7 +10,7 @@
 
 use std::io;
 
-use crate::pipe::Pipe;
+use crate::pipe::{Pipe, PipeState};
 
 mod any_delimiter_codec;
 mod bytes_codec;
@@ -61,25 +61,43 @@ pub use lines_codec::{LinesCodec, LinesCodecError};
 pub trait Decoder {
     /// The frames.
     type Item;
-    /// Why decoding failed; transport errors arrive as `io::Error`s.
+    /// Why decoding failed; the framed streams hand transport errors over in it, converted
+    /// from their `io::Error`.
     type Error: From<io::Error>;
 
     /// The next frame from the front of `src`, consumed; `Ok(None)` when more bytes are needed
-    /// (nothing of a partial frame consumed, unless the codec keeps state for it).
+    /// (nothing of a partial frame consumed, unless the codec keeps state for it). On a pipe
+    /// that ended with an error and cannot give a whole frame, either `Ok(None)` or that error
+    /// is right (this crate's `LinesCodec` says the error, the others `Ok(None)`): the framed
+    /// streams report the transport's error once the frames are out, and
+    /// [`decode_eof`](Decoder::decode_eof) reports it.
     fn decode(&mut self, src: &mut Pipe) -> Result<Option<Self::Item>, Self::Error>;
 
     /// At the end of the stream (`src` is closed): the last frames. The default decodes, and
-    /// when no frame comes and bytes are left, fails with an `UnexpectedEof` error saying how
-    /// many (they are not consumed).
+    /// when no frame comes: if the stream ended with an error, fails with it (its kind kept,
+    /// every time, as the pipe's own reads do); else, if bytes are left, with an
+    /// `UnexpectedEof` error saying how many. The bytes left are not consumed either way.
+    ///
+    /// ```
+    /// use pipe_core::codec::{Decoder, LengthDelimitedCodec};
+    /// use pipe_core::Pipe;
+    /// use std::io::{Error, ErrorKind};
+    ///
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"\0\0\0\x05hel")?; // a frame of 5 bytes, 3 of them here
+    /// pipe.eof_with_error(Error::from(ErrorKind::ConnectionReset))?;
+    /// let e: Error = LengthDelimitedCodec::new().decode_eof(&mut pipe).unwrap_err().into();
+    /// assert_eq!(e.kind(), ErrorKind::ConnectionReset);
+    /// assert_eq!(pipe.len(), 7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn decode_eof(&mut self, src: &mut Pipe) -> Result<Option<Self::Item>, Self::Error> {
         match self.decode(src)? {
             Some(frame) => Ok(Some(frame)),
-            None if src.is_empty() => Ok(None),
-            None => Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("{} bytes left at the end of the stream", src.len()),
-            )
-            .into()),
+            None => match end_error(src) {
+                Some(e) => Err(e.into()),
+                None => Ok(None),
+            },
         }
     }
 }
@@ -115,6 +133,20 @@ pub trait Encoder<Item> {
 
     /// Writes `item` at the end of `dst`.
     fn encode(&mut self, item: Item, dst: &mut Pipe) -> Result<(), Self::Error>;
+}
+
+/// Why a closed `src` gives no more frames, for `decode_eof`: the transport's error if the
+/// stream ended with one, else `UnexpectedEof` naming the bytes left, else (a clean end with
+/// nothing left) `None`.
+fn end_error(src: &Pipe) -> Option<io::Error> {
+    match src.state() {
+        PipeState::Failed(e) => Some(e.to_io_error()),
+        _ if src.is_empty() => None,
+        _ => Some(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("{} bytes left at the end of the stream", src.len()),
+        )),
+    }
 }
 
 /// Runs `f` with the pipe's maximum frame size set to `limit`, then puts it back (the search

@@ -24,7 +24,8 @@ use crate::adapter::{PollRead, PollWrite};
 use crate::codec::{Decoder, Encoder};
 use crate::pipe::{Pipe, PipeOptions, PipeState};
 
-/// The default high-water mark of a write buffer: past it, `poll_ready` flushes first.
+/// The default high-water mark of a write buffer: once this many bytes are buffered,
+/// `poll_ready` flushes first.
 pub const DEFAULT_HIGH_WATER: usize = 128 * 1024;
 
 /// The decoding side's state, shared by [`FramedRead`] and [`Framed`].
@@ -183,7 +184,7 @@ impl<T: PollRead + Unpin, D: Decoder + Unpin> Stream for FramedRead<T, D> {
 #[derive(Debug)]
 struct WriteState {
     buffer: Pipe,
-    /// Past this many bytes buffered, `poll_ready` flushes first.
+    /// Once this many bytes are buffered (`>=`), `poll_ready` flushes first.
     high_water: usize,
     /// `poll_close` ran: sending more is an error.
     closed: bool,
@@ -307,7 +308,8 @@ impl<T, E> FramedWrite<T, E> {
         self.state.buffer.len()
     }
 
-    /// Sets the high-water mark: past it, `poll_ready` flushes first.
+    /// Sets the high-water mark: once that many bytes are buffered, `poll_ready` flushes
+    /// first.
     pub fn set_high_water(&mut self, bytes: usize) {
         self.state.high_water = bytes;
     }
@@ -398,7 +400,8 @@ impl<T, C> Framed<T, C> {
         self.write.buffer.len()
     }
 
-    /// Sets the write side's high-water mark: past it, `poll_ready` flushes first.
+    /// Sets the write side's high-water mark: once that many bytes are buffered,
+    /// `poll_ready` flushes first.
     pub fn set_high_water(&mut self, bytes: usize) {
         self.write.high_water = bytes;
     }

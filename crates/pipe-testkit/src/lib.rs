@@ -56,6 +56,7 @@ macro_rules! check {
 pub mod async_model;
 pub mod cases;
 pub mod contract_cases;
+pub mod docs_framing_cases;
 pub mod docs_io_cases;
 pub mod fault_cases;
 pub mod faults;

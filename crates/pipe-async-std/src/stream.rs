@@ -636,7 +636,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ChunkedStream<S> {
 
 impl<S: AsyncRead + AsyncWrite> ChunkedStream<S> {
     /// Read and write halves of any transport (through futures' `split`); the read half keeps
-    /// the buffered bytes.
+    /// the buffered bytes. The write half's `shutdown` is futures' `WriteHalf::poll_close`,
+    /// which on async-std's `TcpStream` only flushes (no FIN): for a half-close of a TCP or
+    /// Unix socket, split with `into_split`.
     pub fn split(self) -> (ChunkedStream<ReadHalf<S>>, ChunkedStream<WriteHalf<S>>) {
         let (io, pipe) = self.into_inner();
         let (r, w) = io.split();

@@ -265,7 +265,9 @@ fn closed() -> io::Error {
 /// vectored writes. `poll_ready` flushes first once the buffered bytes reach the high-water
 /// mark ([`DEFAULT_HIGH_WATER`], see [`set_high_water`](FramedWrite::set_high_water)); a
 /// payload the encoder appends whole (`LengthDelimitedCodec`'s of 4 KiB and more) is sent from
-/// its own memory, never copied. After `poll_close`, sending is a `BrokenPipe` error.
+/// its own memory, never copied. `poll_close` sends what is buffered, then closes the
+/// transport's write side as the stream's `shutdown` does (a TCP FIN where the adapter's
+/// `shutdown` documents one); after it, sending is a `BrokenPipe` error.
 #[derive(Debug)]
 pub struct FramedWrite<T, E> {
     inner: T,

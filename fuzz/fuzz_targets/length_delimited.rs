@@ -3,7 +3,10 @@
 //! order, the same first error, nothing consumed by a failed decode, and the pool back to zero.
 //!
 //! Input: byte 0 the piece size, byte 1 the options (length field of 1 to 4 bytes, endianness,
-//! an adjustment of -4 to 3, a 0-byte or 1-byte offset), the rest the stream.
+//! an adjustment of -4 to 3, a 0-byte or 1-byte offset), byte 2 the edges (an 8-byte field, an
+//! unlimited or zero maximum, an adjustment of `isize::MAX` or `isize::MIN` or `i32::MAX`, an
+//! offset near `usize::MAX`: never a panic, a length past what memory can address an error),
+//! the rest the stream.
 #![no_main]
 
 use chunk_pool::{Pool, PoolConfig};
@@ -11,13 +14,12 @@ use libfuzzer_sys::fuzz_target;
 use pipe_core::codec::{Decoder, LengthDelimitedCodec, LengthDelimitedCodecError};
 use pipe_core::{Pipe, PipeOptions};
 
-const MAX: usize = 300;
-
 struct Options {
     offset: usize,
     field: usize,
     big: bool,
     adjust: isize,
+    max: usize,
 }
 
 /// The frames and the first error (`true`: a decode error) a plain reading gives.
@@ -26,7 +28,7 @@ fn reference(data: &[u8], o: &Options) -> (Vec<Vec<u8>>, bool) {
     let mut at = 0;
     loop {
         let rest = &data[at..];
-        let head = o.offset + o.field;
+        let head = o.offset.saturating_add(o.field);
         if rest.len() < head {
             return (frames, false);
         }
@@ -36,7 +38,8 @@ fn reference(data: &[u8], o: &Options) -> (Vec<Vec<u8>>, bool) {
         }
         let value = field.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b));
         let body = value as i128 + o.adjust as i128;
-        if body < 0 || body > MAX as i128 {
+        // At most the maximum, and what memory can address after the header.
+        if body < 0 || body > o.max.min(usize::MAX - head) as i128 {
             return (frames, true);
         }
         let total = head + body as usize;
@@ -49,21 +52,37 @@ fn reference(data: &[u8], o: &Options) -> (Vec<Vec<u8>>, bool) {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let [piece, options, stream @ ..] = input else {
+    let [piece, options, edges, stream @ ..] = input else {
         return;
     };
     let o = Options {
-        offset: usize::from(options >> 7),
-        field: usize::from(options & 3) + 1,
+        offset: match edges & 0x20 {
+            0 => usize::from(options >> 7),
+            _ => usize::MAX - usize::from(options >> 7),
+        },
+        field: match edges & 4 {
+            0 => usize::from(options & 3) + 1,
+            _ => 8,
+        },
         big: options & 4 == 0,
-        adjust: isize::from((options >> 3) & 7) - 4,
+        adjust: match (edges >> 3) & 3 {
+            0 => isize::from((options >> 3) & 7) - 4,
+            1 => isize::MAX,
+            2 => isize::MIN,
+            _ => i32::MAX as isize,
+        },
+        max: match edges & 3 {
+            1 => usize::MAX,
+            2 => 0,
+            _ => 300,
+        },
     };
     let mut builder = LengthDelimitedCodec::builder();
     builder
         .length_field_offset(o.offset)
         .length_field_length(o.field)
         .length_adjustment(o.adjust)
-        .max_frame_length(MAX);
+        .max_frame_length(o.max);
     if !o.big {
         builder.little_endian();
     }

@@ -360,3 +360,40 @@ fn bytes_codec_passes_everything_through_once() {
         finish(pipe, &pool);
     }
 }
+
+/// `LinesCodec` at the end of the stream: a last line without `\n` one under, at and one over
+/// the maximum (a line; a line; one `MaxLineLengthExceeded`, then the end, the bytes dropped),
+/// and after a stream that ended with an error (the error, every time, the bytes kept).
+#[test]
+fn lines_codec_last_line_at_the_end_and_after_an_error() {
+    for (last, over) in [(&b"abc"[..], false), (b"abcd", false), (b"abcde", true)] {
+        let mut codec = LinesCodec::new_with_max_length(4);
+        let mut pipe = Pipe::new();
+        pipe.write_all(b"ok\n").unwrap();
+        pipe.write_all(last).unwrap();
+        pipe.eof().unwrap();
+        assert_eq!(codec.decode_eof(&mut pipe).unwrap().unwrap(), "ok");
+        match codec.decode_eof(&mut pipe) {
+            Ok(Some(line)) => assert!(!over && line == last),
+            Err(LinesCodecError::MaxLineLengthExceeded) => assert!(over),
+            other => panic!("{last:?}: {other:?}"),
+        }
+        assert_eq!(codec.decode_eof(&mut pipe).unwrap(), None);
+        assert!(pipe.is_empty());
+    }
+    let mut codec = LinesCodec::new_with_max_length(4);
+    let mut pipe = Pipe::new();
+    pipe.write_all(b"ok\nabc").unwrap();
+    pipe.eof_with_error(std::io::Error::from(std::io::ErrorKind::ConnectionReset))
+        .unwrap();
+    assert_eq!(codec.decode_eof(&mut pipe).unwrap().unwrap(), "ok");
+    for _ in 0..2 {
+        match codec.decode_eof(&mut pipe) {
+            Err(LinesCodecError::Io(e)) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(pipe.len(), 3, "the partial line kept");
+    }
+}

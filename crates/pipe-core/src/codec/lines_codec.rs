@@ -15,7 +15,10 @@ use crate::read::Discarded;
 /// A line longer than the maximum length (ending not counted) gives one
 /// [`LinesCodecError::MaxLineLengthExceeded`]; it is then dropped through its `\n` and decoding
 /// goes on with the next line (as tokio-util's `LinesCodec` does). At the end of the stream, a
-/// last line without `\n` is returned as a line, as tokio-util does.
+/// last line without `\n` is returned as a line, as tokio-util does; one over the maximum
+/// length is a `MaxLineLengthExceeded` error, then the end (`Ok(None)`, the bytes dropped).
+/// If the stream ended with an error, a last line without `\n` is not a line: that error,
+/// every time, the bytes kept.
 ///
 /// Unlike tokio-util's, lines are bytes, not `String`s: no UTF-8 check and no copy; use
 /// `std::str::from_utf8(&line)` where text is needed.

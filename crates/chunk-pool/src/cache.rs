@@ -14,6 +14,10 @@ use std::sync::{Arc, Weak};
 use crate::pool::Inner;
 use crate::stats::{Counter, Shard};
 
+/// The slots a thread's cache of a class has from the start (at most its limit): the default
+/// 256 KiB holds 64 chunks of 4 KiB.
+const INITIAL_SLOTS: usize = 64;
+
 thread_local! {
     static LOCALS: RefCell<Vec<Local>> = const { RefCell::new(Vec::new()) };
 }
@@ -49,7 +53,10 @@ impl Local {
             idle: inner
                 .thread_cache_slots
                 .iter()
-                .map(|&n| Vec::with_capacity(n))
+                // Grown as chunks come back (a limit of `usize::MAX` allocates nothing up
+                // front); room for a few first so that a busy thread's first returns do not
+                // reallocate.
+                .map(|&n| Vec::with_capacity(n.min(INITIAL_SLOTS)))
                 .collect(),
         }
     }

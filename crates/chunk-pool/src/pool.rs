@@ -89,7 +89,9 @@ impl PoolConfig {
     }
 
     /// Idle bytes each class keeps at most in its shared queue (at least one chunk). Default
-    /// 4 MiB.
+    /// 4 MiB. Each class's queue is made with the pool, about 24 bytes for every chunk it may
+    /// hold, so [`Pool::new`] refuses more than 2^24 chunks of `min_chunk` (1 GiB of 64-byte
+    /// chunks, 64 GiB of 4 KiB ones) with [`PoolError::InvalidConfig`].
     ///
     /// ```
     /// let config = chunk_pool::PoolConfig::new().idle_bytes_per_class(1 << 20);
@@ -101,7 +103,8 @@ impl PoolConfig {
     }
 
     /// Idle bytes each thread keeps at most per class in its private front cache (0 turns the
-    /// cache off; otherwise at least one chunk). Default 256 KiB.
+    /// cache off; otherwise at least one chunk). Default 256 KiB. The cache grows as chunks
+    /// come back to it, so a large value costs nothing up front (`usize::MAX`: no limit).
     ///
     /// ```
     /// let config = chunk_pool::PoolConfig::new().thread_cache_bytes(0);
@@ -183,6 +186,10 @@ pub(crate) struct Inner {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The most chunks a class's shared queue may hold (see
+/// [`PoolConfig::idle_bytes_per_class`]): the queue is allocated whole when the pool is made.
+const MAX_IDLE_CHUNKS: usize = 1 << 24;
+
 impl Pool {
     /// Makes a pool; fails if the configuration is out of range.
     pub fn new(config: PoolConfig) -> Result<Pool, PoolError> {
@@ -205,6 +212,13 @@ impl Pool {
         if min_chunk > max_chunk {
             return Err(PoolError::InvalidConfig(
                 "min_chunk must not exceed max_chunk",
+            ));
+        }
+        // The class queues are allocated here, whole: a bound instead of an allocation that
+        // aborts the process.
+        if idle_bytes_per_class / min_chunk > MAX_IDLE_CHUNKS {
+            return Err(PoolError::InvalidConfig(
+                "idle_bytes_per_class must hold at most 2^24 chunks of min_chunk",
             ));
         }
         let min_shift = min_chunk.trailing_zeros();

@@ -181,10 +181,31 @@ fn bad_configurations_are_rejected() {
         PoolConfig::new().max_chunk(3000),
         PoolConfig::new().max_chunk(1 << 31),
         PoolConfig::new().min_chunk(8192).max_chunk(4096),
+        // One chunk of `min_chunk` over the 2^24 a class queue may hold, and far over.
+        PoolConfig::new().idle_bytes_per_class(((1 << 24) + 1) * 4096),
+        PoolConfig::new().idle_bytes_per_class(usize::MAX),
     ] {
         let err = Pool::new(config).unwrap_err();
         assert!(matches!(err, PoolError::InvalidConfig(_)), "{config:?}");
         assert!(err.to_string().starts_with("invalid pool configuration"));
+    }
+}
+
+/// Large limits that are allowed cost nothing up front that the docs do not state: a class
+/// queue of 2^16 chunks (about 1.5 MiB), a thread cache without a limit (grown as chunks come
+/// back); both pools work.
+#[test]
+fn large_allowed_limits_make_working_pools() {
+    for config in [
+        PoolConfig::new().idle_bytes_per_class((1 << 16) * 4096),
+        PoolConfig::new().thread_cache_bytes(usize::MAX),
+    ] {
+        let pool = Pool::new(config).expect("within the bounds");
+        let chunks: Vec<_> = (0..100).map(|_| pool.acquire(4096).unwrap()).collect();
+        drop(chunks);
+        let again = pool.acquire(4096).unwrap();
+        assert_eq!(again.capacity(), 4096);
+        assert!(pool.stats().reused >= 1, "{config:?}");
     }
 }
 

@@ -30,9 +30,10 @@ use chunk_pool::Pool;
 ///
 /// The writer's [`flush`](PipeWriter::flush) waits once `pause` bytes are unread, until the
 /// reader has brought them down to `resume` (hysteresis, so the two do not wake each other
-/// for every few bytes). `usize::MAX` for `pause` turns backpressure off. A reader that finds
-/// nothing parks, or first stays scheduled for up to [`max_spin`](AsyncPipeOptions::max_spin)
-/// while its waits are short.
+/// for every few bytes). `usize::MAX` for `pause` turns backpressure off (with `resume`
+/// below it, as the default 32 KiB is: `pipe_with` refuses a `pause` not above `resume`). A
+/// reader that finds nothing parks, or first stays scheduled for up to
+/// [`max_spin`](AsyncPipeOptions::max_spin) while its waits are short.
 ///
 /// ```
 /// use pipe_core::{AsyncPipeOptions, PipeOptions};
@@ -159,7 +160,8 @@ impl AsyncPipeOptions {
     /// its bytes: on a machine whose cores are all busy, where a spinning reader takes the
     /// core its writer needs, it ends up parking nearly always. The price is CPU while the
     /// waits are short: the reader's thread stays busy; a large `max_spin` makes the spell
-    /// after a burst that long.
+    /// after a burst that long. `Duration::MAX` puts no bound on a spell: a reader whose waits
+    /// are short stays scheduled, using its thread, until bytes come.
     ///
     /// ```
     /// use std::time::Duration;

@@ -255,7 +255,8 @@ impl Cursor<'_> {
     }
 
     /// An unsigned big-endian integer of `n` bytes (1 to 8): a length field of any size.
-    /// `InvalidArgument` for other sizes; `NeedMore` if fewer bytes are buffered.
+    /// `InvalidArgument` for other sizes (whatever is buffered); `NeedMore` if fewer bytes are
+    /// buffered.
     ///
     /// ```
     /// let mut pipe = pipe_core::Pipe::new();
@@ -434,7 +435,8 @@ impl Cursor<'_> {
     }
 
     /// The bytes up to the next byte that is any of `set` (not included), and that byte,
-    /// moving past it. Bounded by the maximum frame size like [`until`](Cursor::until).
+    /// moving past it. Bounded by the maximum frame size like [`until`](Cursor::until). An
+    /// empty `set` is `InvalidArgument`.
     ///
     /// ```
     /// let mut pipe = pipe_core::Pipe::new();
@@ -478,7 +480,7 @@ impl Cursor<'_> {
 
     /// Whether the next bytes are `expected`, without moving. `NeedMore` if fewer than
     /// `expected.len()` bytes are buffered and those that are match (the answer depends on
-    /// bytes not yet here).
+    /// bytes not yet here). An empty `expected` is always next (`Ok(true)`).
     ///
     /// ```
     /// let mut pipe = pipe_core::Pipe::new();
@@ -520,7 +522,7 @@ impl Cursor<'_> {
     }
 
     /// Moves past `expected` if the next bytes are it; says whether they were. `NeedMore` as
-    /// for [`is_next`](Cursor::is_next).
+    /// for [`is_next`](Cursor::is_next); an empty `expected` is `Ok(true)`, no move.
     ///
     /// ```
     /// let mut pipe = pipe_core::Pipe::new();
@@ -542,6 +544,7 @@ impl Cursor<'_> {
 
     /// Moves past every next byte that is any of `set` (spaces, say); returns how many. The
     /// run must end before the buffered bytes do (`NeedMore` otherwise: more of it may come).
+    /// An empty `set` matches nothing: `Ok(0)`.
     ///
     /// ```
     /// let mut pipe = pipe_core::Pipe::new();
@@ -627,7 +630,8 @@ impl Cursor<'_> {
 
     /// An unsigned decimal number (RESP lengths, `Content-Length`): its digits, up to the first
     /// byte that is not one (which stays). `NeedMore` while the digits run to the end of what is
-    /// buffered; `Malformed` without a digit or past `u64::MAX`.
+    /// buffered; `Malformed` without a digit or past `u64::MAX` (at once, even if the digits
+    /// run to the end: no more digits can make it fit).
     ///
     /// ```
     /// let mut pipe = pipe_core::Pipe::new();

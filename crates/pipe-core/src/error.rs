@@ -218,9 +218,10 @@ pub enum FindError {
     EmptyNeedle,
     /// The range is reversed or reaches past the buffered bytes.
     InvalidRange {
-        /// Resolved start of the range.
+        /// Resolved start of the range (`usize::MAX` for `Excluded(usize::MAX)`, one past
+        /// what a `usize` holds).
         start: usize,
-        /// Resolved end of the range (exclusive).
+        /// Resolved end of the range, exclusive (`usize::MAX` for `..=usize::MAX`).
         end: usize,
         /// Bytes buffered.
         len: usize,

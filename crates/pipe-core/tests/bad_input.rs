@@ -302,3 +302,43 @@ fn error_messages_are_lowercase_without_trailing_punctuation() {
         assert!(!t.ends_with(['.', '!']), "{t}");
     }
 }
+
+/// Ranges whose resolved bounds do not fit a `usize` (`Excluded(usize::MAX)..`,
+/// `..=usize::MAX`): `InvalidRange` naming `usize::MAX` for them, the pipe unchanged.
+#[test]
+fn ranges_past_usize() {
+    use std::ops::Bound::{Excluded, Unbounded};
+    let (mut p, pool) = with_data();
+    let before = snapshot(&p);
+    assert!(matches!(
+        p.find_byte(b'\n', ..=usize::MAX),
+        Err(FindError::InvalidRange {
+            start: 0,
+            end: usize::MAX,
+            len: 105
+        })
+    ));
+    assert!(matches!(
+        p.find(b"re", (Excluded(usize::MAX), Unbounded)),
+        Err(FindError::InvalidRange {
+            start: usize::MAX,
+            end: 105,
+            len: 105
+        })
+    ));
+    assert_eq!(snapshot(&p), before);
+    finish(p, &pool);
+}
+
+/// `AsyncPipeOptions`: `pause(usize::MAX)` (backpressure off) is accepted with the default
+/// `resume`, refused with `resume(usize::MAX)` (not above it).
+#[test]
+fn pause_at_usize_max() {
+    let off = pipe_core::AsyncPipeOptions::new().pause(usize::MAX);
+    assert!(pipe_core::async_pipe::pipe_with(off).is_ok());
+    let both = pipe_core::AsyncPipeOptions::new()
+        .pause(usize::MAX)
+        .resume(usize::MAX);
+    let e = pipe_core::async_pipe::pipe_with(both).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+}

@@ -397,3 +397,21 @@ fn lines_codec_last_line_at_the_end_and_after_an_error() {
         assert_eq!(pipe.len(), 3, "the partial line kept");
     }
 }
+
+/// `AnyDelimiterCodec` without delimiters: `decode` is an `InvalidInput` error every time,
+/// nothing consumed.
+#[test]
+fn any_delimiter_codec_without_delimiters() {
+    let mut codec = AnyDelimiterCodec::new(Vec::new(), b",".to_vec());
+    let mut pipe = Pipe::new();
+    pipe.write_all(b"a,b").unwrap();
+    for _ in 0..2 {
+        match codec.decode(&mut pipe) {
+            Err(AnyDelimiterCodecError::Io(e)) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(pipe.len(), 3);
+    }
+}

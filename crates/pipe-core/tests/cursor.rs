@@ -309,3 +309,56 @@ proptest! {
         let _ = finish;
     }
 }
+
+/// The edge cases the cursor's docs name: empty sets and patterns, integer sizes out of range
+/// whatever is buffered, and numbers past `u64::MAX` whose digits run to the end (`Malformed`
+/// at once); nothing moves on an error.
+#[test]
+fn empty_patterns_sizes_out_of_range_and_overlong_numbers() {
+    let mut pipe = pipe_core::Pipe::new();
+    pipe.write_all(b"abc").unwrap();
+    {
+        let mut cursor = pipe.cursor();
+        assert!(matches!(
+            cursor.until_any(b""),
+            Err(pipe_core::ReadError::InvalidArgument(_))
+        ));
+        assert!(cursor.is_next(b"").unwrap());
+        assert!(cursor.skip_if(b"").unwrap());
+        assert_eq!(cursor.skip_any(b"").unwrap(), 0);
+        for n in [0, 9, usize::MAX] {
+            assert!(matches!(
+                cursor.uint_be(n),
+                Err(pipe_core::ReadError::InvalidArgument(_))
+            ));
+            assert!(matches!(
+                cursor.uint_le(n),
+                Err(pipe_core::ReadError::InvalidArgument(_))
+            ));
+        }
+        assert_eq!(cursor.position(), 0);
+    }
+    // One under u64::MAX's digits at the end: more may come; past it: malformed already.
+    for (digits, hex) in [
+        (&b"1844674407370955161"[..], false),
+        (b"18446744073709551616", false),
+        (b"fffffffffffffff", true),
+        (b"10000000000000000", true),
+    ] {
+        let mut pipe = pipe_core::Pipe::new();
+        pipe.write_all(digits).unwrap();
+        let mut cursor = pipe.cursor();
+        let got = if hex { cursor.hex() } else { cursor.decimal() };
+        let overflows = if hex {
+            u64::from_str_radix(std::str::from_utf8(digits).unwrap(), 16).is_err()
+        } else {
+            std::str::from_utf8(digits).unwrap().parse::<u64>().is_err()
+        };
+        match got {
+            Err(pipe_core::ReadError::NeedMore) => assert!(!overflows, "{digits:?}"),
+            Err(pipe_core::ReadError::Malformed(_)) => assert!(overflows, "{digits:?}"),
+            other => panic!("{digits:?}: {other:?}"),
+        }
+        assert_eq!(cursor.position(), 0);
+    }
+}

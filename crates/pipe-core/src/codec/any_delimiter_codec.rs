@@ -88,7 +88,8 @@ impl From<io::Error> for AnyDelimiterCodecError {
 
 impl AnyDelimiterCodec {
     /// Chunks ending in any byte of `seek_delimiters`, written with `sequence_writer` after
-    /// them, of any length.
+    /// them, of any length. With no `seek_delimiters`, `decode` fails with an `Io` error of
+    /// kind `InvalidInput` ("no delimiters"), every time, consuming nothing.
     ///
     /// ```
     /// let codec = pipe_core::codec::AnyDelimiterCodec::new(b"\n".to_vec(), b"\n".to_vec());

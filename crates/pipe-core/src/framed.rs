@@ -267,7 +267,9 @@ fn closed() -> io::Error {
 /// payload the encoder appends whole (`LengthDelimitedCodec`'s of 4 KiB and more) is sent from
 /// its own memory, never copied. `poll_close` sends what is buffered, then closes the
 /// transport's write side as the stream's `shutdown` does (a TCP FIN where the adapter's
-/// `shutdown` documents one); after it, sending is a `BrokenPipe` error.
+/// `shutdown` documents one); after it, sending is a `BrokenPipe` error. A transport error
+/// comes out of `poll_ready`, `poll_flush` or `poll_close` as it happens, and the bytes not yet
+/// written stay buffered: a later flush sends them, each message once, in order.
 #[derive(Debug)]
 pub struct FramedWrite<T, E> {
     inner: T,

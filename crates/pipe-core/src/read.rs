@@ -562,7 +562,9 @@ impl Pipe {
     /// Drops bytes up to and including the next `sep`: the way on after
     /// [`ReadError::LimitExceeded`]. Without a separator buffered, drops all but the last
     /// `sep.len() - 1` bytes (a possible start of the separator) and says
-    /// [`Discarded::NotYet`]; call again as data arrives. The frame limit does not apply.
+    /// [`Discarded::NotYet`]; call again as data arrives. The frame limit does not apply. On a
+    /// closed pipe no separator can come: the rest is dropped (`NotYet` with its length), then
+    /// the next call says [`End`](ReadError::End), or the stream's error if it ended with one.
     ///
     /// ```
     /// use pipe_core::{Discarded, Pipe, PipeOptions, ReadError};
@@ -586,8 +588,15 @@ impl Pipe {
                 Ok(Discarded::Found(n))
             }
             Err(ReadError::Partial(rest)) => Ok(Discarded::NotYet(rest.len())),
-            Err(ReadError::NeedMore | ReadError::Stream(_)) => {
+            Err(ReadError::NeedMore) => {
                 let n = self.len.saturating_sub(sep.len() - 1);
+                self.consume(n);
+                Ok(Discarded::NotYet(n))
+            }
+            // Ended by an error: no separator can come. All of the rest goes (as after a clean
+            // end), then the error, as every read reports it.
+            Err(ReadError::Stream(_)) if self.len > 0 => {
+                let n = self.len;
                 self.consume(n);
                 Ok(Discarded::NotYet(n))
             }

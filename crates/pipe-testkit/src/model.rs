@@ -378,8 +378,11 @@ pub fn run(ops: Vec<Op>, pool: &Pool) -> Result<(), String> {
                         model.take(p + s.len());
                         Ok(Discarded::Found(p + s.len()))
                     }
+                    // Closed (cleanly or not): no separator can come; the rest goes, then the
+                    // end or the stream's error.
                     None if model.state == State::Closed && len == 0 => Err(Got::End),
-                    None if model.state == State::Closed => {
+                    None if model.state == State::Failed && len == 0 => Err(Got::Stream),
+                    None if model.state != State::Open => {
                         model.take(len);
                         Ok(Discarded::NotYet(len))
                     }

@@ -10,6 +10,12 @@
 //! where the defaults would hand over a prefix and then return `WouldBlock`, these return
 //! `WouldBlock` (or `UnexpectedEof`, `InvalidData`, the stream error) with every byte still
 //! buffered.
+//!
+//! The promise covers calls on the pipe itself: std's adapters around it (`take`, `chain`, a
+//! `BufReader`) run std's own provided methods, which may consume a prefix and then fail. The
+//! std traits know no frame limit ([`max_frame`](Pipe::max_frame) bounds the pipe's own
+//! reads). A line that is not UTF-8 stays buffered after `InvalidData`, so std's `lines()`
+//! yields that error again and again: drop the line (`skip_until(b'\n')`) to go on.
 
 use std::io::{self, BufRead, Read, Write};
 

@@ -469,8 +469,10 @@ impl Pipe {
         Ok(())
     }
 
-    /// Copies `data` in, filling the last chunk and then fresh ones. Ends any loan made by
-    /// `get_buffer` (its space may be overwritten). Error: [`WriteError::Closed`].
+    /// Copies `data` in, filling the last chunk and then fresh ones (one write larger than the
+    /// pool's largest chunk goes to memory of its own, outside the pool, so that it is read as
+    /// one slice). Ends any loan made by `get_buffer` (its space may be overwritten). Error:
+    /// [`WriteError::Closed`].
     pub fn write_all(&mut self, data: &[u8]) -> Result<(), WriteError> {
         self.write_two(data, &[])
     }

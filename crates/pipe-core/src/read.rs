@@ -106,7 +106,8 @@ impl Pipe {
     /// counted) gives `LimitExceeded`, consuming nothing, as soon as the buffered bytes show it:
     /// `max_frame + 1` bytes without a `\n`, or `max_frame + 2` when the byte after the first
     /// `max_frame` is a `\r` (it may begin a `\r\n` ending). After the end, a last line without
-    /// `\n` is `Partial` if it is within the limit, `LimitExceeded` if it is not.
+    /// `\n` is `Partial` if it is within the limit, `LimitExceeded` if it is not (a last `\r`,
+    /// which may have begun the ending, not counted: with a limit of 4, `abcd\r` is `Partial`).
     ///
     /// ```
     /// use pipe_core::{Pipe, PipeOptions, ReadError};
@@ -127,6 +128,12 @@ impl Pipe {
     /// assert_eq!(pipe.read_line(false)?, "abcd");
     /// let over = pipe.read_line(false);
     /// assert!(matches!(over, Err(ReadError::LimitExceeded { limit: 4, buffered: 5 })));
+    ///
+    /// // At the end, a last `\r` is not counted: 4 bytes and a `\r` are within the limit.
+    /// let mut pipe = Pipe::with_options(PipeOptions::new().max_frame(4));
+    /// pipe.write_all(b"abcd\r")?;
+    /// pipe.eof()?;
+    /// assert!(matches!(pipe.read_line(false), Err(ReadError::Partial(rest)) if rest == "abcd\r"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read_line(&mut self, with_ending: bool) -> Result<Bytes, ReadError> {

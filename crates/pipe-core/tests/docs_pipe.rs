@@ -3007,3 +3007,27 @@ fn consumed_chunks_go_back_to_the_pool() {
     drop(pipe);
     assert_eq!(pool.stats().outstanding_chunks, 0);
 }
+
+/// io.rs's module docs: the std traits know no frame limit; a line that is not UTF-8 stays
+/// buffered after `InvalidData`, so std's `lines()` yields the error again, until
+/// `skip_until(b'\n')` drops the line; the lines after it follow.
+#[test]
+fn std_traits_know_no_frame_limit_and_a_bad_line_is_skipped_by_hand() {
+    use std::io::BufRead;
+    let mut pipe = Pipe::with_options(PipeOptions::new().max_frame(8));
+    pipe.write_all(b"0123456789\n\xff\xfe\nok\n").unwrap();
+    pipe.eof().unwrap();
+    let mut line = String::new();
+    assert_eq!(BufRead::read_line(&mut pipe, &mut line).unwrap(), 11);
+    assert_eq!(line, "0123456789\n");
+    let mut lines = (&mut pipe).lines();
+    for _ in 0..3 {
+        let e = lines.next().unwrap().unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+    }
+    drop(lines);
+    assert_eq!(pipe.len(), 6, "the bad line is still buffered");
+    assert_eq!(pipe.skip_until(b'\n').unwrap(), 3);
+    let rest: Vec<String> = (&mut pipe).lines().map(Result::unwrap).collect();
+    assert_eq!(rest, ["ok"]);
+}

@@ -3020,12 +3020,13 @@ fn std_traits_know_no_frame_limit_and_a_bad_line_is_skipped_by_hand() {
     let mut line = String::new();
     assert_eq!(BufRead::read_line(&mut pipe, &mut line).unwrap(), 11);
     assert_eq!(line, "0123456789\n");
-    let mut lines = (&mut pipe).lines();
-    for _ in 0..3 {
-        let e = lines.next().unwrap().unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+    {
+        let mut lines = (&mut pipe).lines();
+        for _ in 0..3 {
+            let e = lines.next().unwrap().unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        }
     }
-    drop(lines);
     assert_eq!(pipe.len(), 6, "the bad line is still buffered");
     assert_eq!(pipe.skip_until(b'\n').unwrap(), 3);
     let rest: Vec<String> = (&mut pipe).lines().map(Result::unwrap).collect();

@@ -37,7 +37,8 @@ pub enum ReadError {
     LimitExceeded {
         /// The maximum frame size in force.
         limit: usize,
-        /// Bytes buffered when the limit was hit.
+        /// Bytes buffered when the limit was hit: all of them, the long frame's and any after
+        /// it (the pipe's [`len`](crate::Pipe::len) at that moment).
         buffered: usize,
     },
     /// The call itself was malformed (an empty separator, `read_at_most(0)`); nothing changed.

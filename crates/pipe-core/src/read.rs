@@ -382,7 +382,8 @@ impl Pipe {
     ///
     /// Outcomes: `NeedMore` while fewer are buffered; after a clean close, `Partial` with what
     /// is left (or `End` if nothing); `LimitExceeded` at once if `n` is above
-    /// [`max_frame`](Pipe::max_frame).
+    /// [`max_frame`](Pipe::max_frame), whatever is buffered and whether the pipe is closed
+    /// (checked first).
     ///
     /// ```
     /// use pipe_core::{Pipe, ReadError};

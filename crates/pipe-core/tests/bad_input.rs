@@ -342,3 +342,29 @@ fn pause_at_usize_max() {
     let e = pipe_core::async_pipe::pipe_with(both).unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
 }
+
+/// `LimitExceeded`'s docs: `buffered` is all the pipe holds, the long frame's bytes and any
+/// after it; `read_exact` over the limit says it first, even on an ended pipe holding less.
+#[test]
+fn limit_exceeded_reports_everything_buffered_and_comes_first() {
+    let mut p = Pipe::with_options(pipe_core::PipeOptions::new().max_frame(4));
+    p.write_all(b"toolongline\nok\n").unwrap();
+    assert!(matches!(
+        p.read_line(false),
+        Err(ReadError::LimitExceeded {
+            limit: 4,
+            buffered: 15
+        })
+    ));
+    let mut p = Pipe::with_options(pipe_core::PipeOptions::new().max_frame(4));
+    p.write_all(b"ab").unwrap();
+    p.eof().unwrap();
+    assert!(matches!(
+        p.read_exact(5),
+        Err(ReadError::LimitExceeded {
+            limit: 4,
+            buffered: 2
+        })
+    ));
+    assert_eq!(p.read_exact(2).unwrap(), "ab");
+}

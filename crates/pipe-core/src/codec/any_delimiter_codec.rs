@@ -173,22 +173,19 @@ impl Decoder for AnyDelimiterCodec {
     }
 
     fn decode_eof(&mut self, src: &mut Pipe) -> Result<Option<Bytes>, AnyDelimiterCodecError> {
-        match self.decode(src)? {
-            Some(chunk) => Ok(Some(chunk)),
+        if let Some(chunk) = self.decode(src)? {
+            return Ok(Some(chunk));
+        }
+        match src.state() {
             // Ended by an error: the rest is no chunk (it may have been cut anywhere); the
             // error, every time, and the rest stays buffered.
-            None if matches!(src.state(), PipeState::Failed(_)) => {
-                let PipeState::Failed(e) = src.state() else {
-                    unreachable!("matched just above")
-                };
-                Err(e.to_io_error().into())
-            }
-            None if self.is_discarding || src.is_empty() => {
+            PipeState::Failed(e) => Err(e.to_io_error().into()),
+            _ if self.is_discarding || src.is_empty() => {
                 src.skip(src.len());
                 self.is_discarding = false;
                 Ok(None)
             }
-            None => Ok(Some(src.read_at_most(src.len()).map_err(io::Error::from)?)),
+            _ => Ok(Some(src.read_at_most(src.len()).map_err(io::Error::from)?)),
         }
     }
 }

@@ -1393,6 +1393,21 @@ macro_rules! inproc_tests {
         }
 
         $crate::__inproc_test! { $test
+            /// `discard_until` after the writer's error with bytes buffered and no separator: no
+            /// separator can come, so they all go (the possible start of one too), then the
+            /// error, every time.
+            fn discard_until_after_the_writers_error_drops_the_rest_then_says_it() {
+                let (mut w, mut r) = pipe();
+                w.write_now(b"ab\r").unwrap();
+                w.complete_with_error(io::Error::new(ErrorKind::ConnectionReset, "upstream gone"));
+                assert_reset(&r.discard_until(b"\r\n").await.unwrap_err());
+                assert_eq!(r.buffered(), 0);
+                assert_reset(&r.discard_until(b"\r\n").await.unwrap_err());
+                assert_reset(&r.read_line(false).await.unwrap_err());
+            }
+        }
+
+        $crate::__inproc_test! { $test
             /// `fill_more` reports the bytes that came before the writer's error, then the error,
             /// again.
             fn fill_more_reports_bytes_before_the_writers_error_then_the_error() {

@@ -20,7 +20,8 @@
 //!   [`inproc_tests!`] (the in-process pipe as its documentation describes it: errors,
 //!   cancellation, limits, backpressure, `max_spin`, either half going), [`docs_io_cases`] with
 //!   [`docs_io_tests!`] (the stream as an `AsyncRead`, `AsyncBufRead` and writer, as its
-//!   documentation describes it). Each adapter's test file
+//!   documentation describes it), [`extremes_cases`] with [`extremes_tests!`] (every size,
+//!   limit and threshold at its extremes: 0, 1, `usize::MAX`). Each adapter's test file
 //!   defines a few runtime-specific names (the glue [`cases`] lists) and invokes the macro;
 //!   [`cases`] holds what they share.
 
@@ -58,6 +59,7 @@ pub mod cases;
 pub mod contract_cases;
 pub mod docs_framing_cases;
 pub mod docs_io_cases;
+pub mod extremes_cases;
 pub mod fault_cases;
 pub mod faults;
 pub mod framed_cases;

@@ -35,7 +35,7 @@ pub mod prelude {
     pub use std::io;
     pub use std::time::Duration;
 
-    pub use futures_util::{FutureExt, SinkExt, StreamExt};
+    pub use futures_util::{FutureExt, StreamExt};
 
     pub use super::{GUARD, HUGE, kind};
     pub use crate::docs_framing_cases::yield_once;
@@ -54,6 +54,8 @@ macro_rules! extremes_tests {
     (test: ($($how:tt)*)) => {
         #[allow(unused_imports)]
         use $crate::extremes_cases::prelude::*;
+        // The adapters' futures-util has `Sink`; the kit's alone need not.
+        use futures_util::SinkExt;
         use adapter::codec::{LengthDelimitedCodec, LinesCodec, LinesCodecError};
         use adapter::{
             AsyncPipeOptions, Bytes, ChunkedStream, DEFAULT_MAX_FRAME, FramedRead, FramedWrite,

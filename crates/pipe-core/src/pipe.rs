@@ -409,7 +409,7 @@ impl Pipe {
             self.push_chunk(want);
         }
         let tail = self.segments.back_mut().expect("a chunk was just ensured");
-        let space = tail.free_mut();
+        let space = tail.free_mut(take_at_least);
         self.lent = Some(Lent {
             len: space.len(),
             adaptive: size_hint == 0,
@@ -430,7 +430,7 @@ impl Pipe {
     /// in-process pipe's writer fills it through its lock guard.
     pub(crate) fn lent_mut(&mut self) -> &mut [u8] {
         match (self.lent, self.segments.back_mut()) {
-            (Some(lent), Some(tail)) => &mut tail.free_mut()[..lent.len],
+            (Some(lent), Some(tail)) => &mut tail.free_mut(lent.len)[..lent.len],
             _ => &mut [],
         }
     }

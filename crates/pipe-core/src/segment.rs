@@ -120,14 +120,15 @@ impl Segment {
     }
 
     /// Free space to be filled and then committed with [`Segment::commit`]: all of it in a
-    /// chunk; in a growing segment up to [`GROWING_LOAN`] bytes of it, zeroed first (the
-    /// memory past a `Vec`'s length cannot be lent otherwise).
+    /// chunk; in a growing segment up to [`GROWING_LOAN`] bytes of it or `at_least` if more
+    /// (the caller checked that `free() >= at_least`), zeroed first (the memory past a `Vec`'s
+    /// length cannot be lent otherwise).
     #[inline]
-    pub(crate) fn free_mut(&mut self) -> &mut [u8] {
+    pub(crate) fn free_mut(&mut self, at_least: usize) -> &mut [u8] {
         match self {
             Segment::Open { chunk, end, .. } => &mut chunk[*end..],
             Segment::Growing { buf, end, .. } => {
-                let ready = buf.capacity().min(*end + GROWING_LOAN);
+                let ready = buf.capacity().min(*end + GROWING_LOAN.max(at_least));
                 if buf.len() < ready {
                     buf.resize(ready, 0);
                 }

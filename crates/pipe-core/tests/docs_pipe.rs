@@ -3032,3 +3032,31 @@ fn std_traits_know_no_frame_limit_and_a_bad_line_is_skipped_by_hand() {
     let rest: Vec<String> = (&mut pipe).lines().map(Result::unwrap).collect();
     assert_eq!(rest, ["ok"]);
 }
+
+/// `get_buffer`: "writable space of at least `max(size_hint, 1)` bytes", also when the pipe's
+/// last segment is memory of its own (a frame larger than the largest chunk awaited with
+/// `reserve_frame`, a long `read_exact`), for every hint up to the pool's largest chunk (1 MiB
+/// by default): one under, at and one over the 256 KiB a loan of such memory zeroes at most.
+#[test]
+fn get_buffer_lends_at_least_the_hint_after_a_large_frame_is_awaited() {
+    let max = Pipe::new().pool().max_chunk();
+    for hint in [1, 4096, (256 << 10) - 1, 256 << 10, (256 << 10) + 1, 512 << 10, max] {
+        let mut pipe = Pipe::with_options(PipeOptions::new().max_frame(UNLIMITED));
+        pipe.write_all(b"x").unwrap();
+        pipe.reserve_frame(4 << 20);
+        let buf = pipe.get_buffer(hint).unwrap();
+        assert!(buf.len() >= hint, "hint {hint}: lent {}", buf.len());
+        buf[..hint].fill(b'y');
+        pipe.buffer_written(hint).unwrap();
+        assert_eq!(pipe.len(), hint + 1);
+        let all = pipe.read_exact(hint + 1).unwrap();
+        assert_eq!(&all[..1], b"x");
+        assert!(all[1..].iter().all(|&b| b == b'y'), "hint {hint}");
+    }
+    // A long exact read waiting for its bytes leaves such memory last too.
+    let mut pipe = Pipe::with_options(PipeOptions::new().max_frame(UNLIMITED));
+    pipe.write_all(&[b'a'; 10]).unwrap();
+    assert!(pipe.read_exact(3 << 20).is_err(), "not there yet");
+    let buf = pipe.get_buffer(max).unwrap();
+    assert!(buf.len() >= max, "lent {}", buf.len());
+}

@@ -8,7 +8,7 @@
 //!   `acquired - returned` is the number outstanding.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crossbeam_queue::ArrayQueue;
@@ -18,7 +18,8 @@ use crate::chunk::Chunk;
 use crate::stats::{self, Counter, PoolStats, Shard};
 
 /// How a [`Pool`] sizes and bounds its chunks: a builder, so that settings can be added
-/// without breaking code. [`Pool::new`] checks it.
+/// without breaking code. [`Pool::new`] checks it (each field's range, and `min_chunk` at most
+/// `max_chunk`; equal gives a single class).
 ///
 /// ```
 /// use chunk_pool::{Pool, PoolConfig};
@@ -146,8 +147,13 @@ impl std::error::Error for PoolError {}
 ///
 /// See the [crate docs](crate) for the design. [`Pool::global`] is the process-wide default.
 /// When the last handle to a user-made pool drops, the pool closes: its idle chunks are freed
-/// (this thread's at once, other threads' the next time they register a pool), and chunks still
-/// out are freed when they drop.
+/// (the shared queues' and this thread's cache at once, another live thread's cache the next
+/// time that thread starts using a pool it has not used before, or when it exits), and chunks
+/// still out are freed when they drop.
+///
+/// A thread's cache is private: while the thread lives, other threads' `acquire`s do not see
+/// its idle chunks. When the thread exits, its cache goes to the shared queues (freed where a
+/// queue is full).
 #[derive(Clone)]
 pub struct Pool {
     pub(crate) inner: Arc<Inner>,
@@ -160,8 +166,11 @@ struct Open(Arc<Inner>);
 
 impl Drop for Open {
     fn drop(&mut self) {
-        self.0.closed.store(true, Relaxed);
+        self.0.closed.store(true, SeqCst);
+        // This thread's cache goes first: its chunks pass through `stash`, which frees them now.
         cache::forget(&self.0);
+        let freed = self.0.drain_queues();
+        self.0.shared.add_shared(Counter::Freed, freed);
     }
 }
 
@@ -260,9 +269,10 @@ impl Pool {
     /// Hands out a chunk of at least `size` bytes (at least one byte for `size == 0`).
     ///
     /// Sizes up to the largest class are rounded up to their class and served from idle chunks
-    /// when there are any. Larger sizes get an unpooled chunk of exactly `size` bytes, freed when
+    /// when this thread's cache or the class's shared queue holds any. Larger sizes get an unpooled chunk of exactly `size` bytes, freed when
     /// dropped; if that allocation is impossible the call fails with [`PoolError::TooLarge`]
-    /// rather than aborting. A reused chunk holds whatever its last user wrote.
+    /// rather than aborting (and is not counted in [`stats`](Pool::stats)). A reused chunk
+    /// holds whatever its last user wrote.
     #[inline]
     pub fn acquire(&self, size: usize) -> Result<Chunk, PoolError> {
         let Some(class) = self.inner.class_of(size) else {
@@ -362,12 +372,7 @@ impl Pool {
     /// [`PoolConfig::thread_cache_bytes`] per class and is emptied when its thread exits.
     /// Returns the number of chunks freed.
     pub fn trim(&self) -> u64 {
-        let mut freed = cache::trim_local(&self.inner);
-        for queue in self.inner.classes.iter() {
-            while queue.pop().is_some() {
-                freed += 1;
-            }
-        }
+        let freed = cache::trim_local(&self.inner) + self.inner.drain_queues();
         self.inner.shared.add_shared(Counter::Freed, freed);
         freed
     }
@@ -432,13 +437,32 @@ impl Inner {
     }
 
     /// Where the memory of a returned chunk goes when no thread cache takes it: its class queue,
-    /// or the allocator if the queue is full or the chunk is unpooled. Counts a free on `count`.
-    pub(crate) fn stash(&self, buf: Box<[u8]>, count: impl FnOnce(Counter)) {
+    /// or the allocator if the queue is full, the chunk is unpooled or the pool has closed.
+    /// Counts a free on `count`.
+    pub(crate) fn stash(&self, buf: Box<[u8]>, count: impl Fn(Counter)) {
         let Some(class) = self.class_of_capacity(buf.len()) else {
             return count(Counter::Freed);
         };
-        if self.classes[class].push(buf).is_err() {
-            count(Counter::Freed);
+        if self.closed.load(SeqCst) || self.classes[class].push(buf).is_err() {
+            return count(Counter::Freed);
         }
+        // The pool closed between the look and the push (its drain may have run before the
+        // push): let go of what the queues hold.
+        if self.closed.load(SeqCst) {
+            for _ in 0..self.drain_queues() {
+                count(Counter::Freed);
+            }
+        }
+    }
+
+    /// Frees every idle chunk of the class queues; returns how many.
+    fn drain_queues(&self) -> u64 {
+        let mut freed = 0;
+        for queue in self.classes.iter() {
+            while queue.pop().is_some() {
+                freed += 1;
+            }
+        }
+        freed
     }
 }

@@ -46,8 +46,11 @@ impl Shard {
 /// A snapshot of a pool's counters.
 ///
 /// Counters only grow; the `outstanding_*` fields are derived from them. Under concurrent use a
-/// snapshot is taken counter by counter, so it may be a moment out of step; at rest it is exact.
+/// snapshot is taken counter by counter, so it may be a moment out of step, its fields with
+/// each other too (`outstanding_bytes` above 0 with `outstanding_chunks` at 0, say; the derived
+/// fields never go below 0); at rest it is exact.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PoolStats {
     /// Chunks handed out by `acquire`, pooled or not.
     pub acquired: u64,

@@ -569,6 +569,7 @@ impl PipeWriter {
 
     /// Writable space of at least `max(size_hint, 1)` bytes in a pooled chunk (see
     /// [`Pipe::get_buffer`]). Errors, with nothing changed: [`WriteError::ReaderGone`],
+    /// [`WriteError::Closed`] (after the async `Write` traits' shutdown or close),
     /// [`WriteError::SizeHintTooLarge`].
     pub fn get_buffer(&mut self, size_hint: usize) -> Result<PipeBuffer<'_>, WriteError> {
         let mut guard = self.lock();
@@ -580,14 +581,14 @@ impl PipeWriter {
     }
 
     /// Commits `n` bytes written at the start of the last buffer handed out, and wakes the
-    /// reader. Errors, with nothing changed: [`WriteError::ReaderGone`],
+    /// reader. Errors, with nothing changed: [`WriteError::ReaderGone`], [`WriteError::Closed`],
     /// [`WriteError::NothingLent`], [`WriteError::Overcommit`].
     pub fn buffer_written(&mut self, n: usize) -> Result<(), WriteError> {
         commit(&mut self.lock(), n)
     }
 
     /// Copies `data` in and wakes the reader, without waiting: backpressure is for
-    /// [`flush`](PipeWriter::flush). Error: [`WriteError::ReaderGone`].
+    /// [`flush`](PipeWriter::flush). Errors: [`WriteError::ReaderGone`], [`WriteError::Closed`].
     pub fn write_now(&mut self, data: &[u8]) -> Result<(), WriteError> {
         let mut shared = self.lock();
         if shared.reader_gone {

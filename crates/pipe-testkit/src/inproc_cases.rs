@@ -2168,10 +2168,17 @@ macro_rules! inproc_tests {
                 let (mut w, mut r) = pipe();
                 w.write_now(b"a\n").unwrap();
                 close(&mut w).await.unwrap();
+                // The writer stays; its calls say `Closed` (a `BrokenPipe` as an `io::Error`).
+                assert_eq!(w.get_buffer(1).err(), Some(WriteError::Closed));
                 assert_eq!(
                     io::Error::from(w.get_buffer(1).err().unwrap()).kind(),
                     ErrorKind::BrokenPipe
                 );
+                assert_eq!(w.write_now(b"b
+"), Err(WriteError::Closed));
+                assert_eq!(w.buffer_written(0), Err(WriteError::Closed));
+                assert_eq!(w.write_all(b"b
+").await.unwrap_err().kind(), ErrorKind::BrokenPipe);
                 w.complete_with_error(io::Error::other("too late"));
                 assert_eq!(r.read_line(false).await.unwrap().unwrap(), "a");
                 assert_eq!(r.read_line(false).await.unwrap(), None);

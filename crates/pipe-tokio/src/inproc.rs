@@ -68,7 +68,8 @@ impl PipeWriter {
     /// Writable space of at least `max(size_hint, 1)` bytes in a pooled chunk, filled in place
     /// and committed with [`PipeBuffer::commit`] (or [`buffer_written`](PipeWriter::buffer_written)).
     /// The buffer holds the pipe's lock: fill it without awaiting. Errors, with nothing changed:
-    /// [`WriteError::ReaderGone`], [`WriteError::SizeHintTooLarge`].
+    /// [`WriteError::ReaderGone`], [`WriteError::Closed`] (after the async `Write` traits'
+    /// shutdown or close), [`WriteError::SizeHintTooLarge`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -89,7 +90,7 @@ impl PipeWriter {
     }
 
     /// Commits `n` bytes written at the start of the last buffer handed out and wakes the
-    /// reader. Errors, with nothing changed: [`WriteError::ReaderGone`],
+    /// reader. Errors, with nothing changed: [`WriteError::ReaderGone`], [`WriteError::Closed`],
     /// [`WriteError::NothingLent`], [`WriteError::Overcommit`].
     ///
     /// ```
@@ -104,7 +105,7 @@ impl PipeWriter {
     }
 
     /// Copies `data` in and wakes the reader, without waiting: backpressure is for
-    /// [`flush`](PipeWriter::flush). Error: [`WriteError::ReaderGone`].
+    /// [`flush`](PipeWriter::flush). Errors: [`WriteError::ReaderGone`], [`WriteError::Closed`].
     ///
     /// ```
     /// let (mut writer, reader) = pipe_tokio::pipe();

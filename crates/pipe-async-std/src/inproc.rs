@@ -581,7 +581,7 @@ impl PipeReader {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub fn lines(self, with_ending: bool) -> Lines<Self> {
+    pub fn lines(self, with_ending: bool) -> crate::PipeLines {
         Lines::new(self, with_ending)
     }
 }

@@ -46,15 +46,28 @@ mod stream;
 pub use inproc::{PipeReader, PipeWriter, pipe, pipe_with};
 // Everything a user of this crate names, so that it needs no direct `pipe-core` dependency.
 pub use pipe_core::{
-    AsyncPipeOptions, Bytes, Cursor, DEFAULT_MAX_FRAME, Discarded, FindError, Pipe, PipeBuffer,
-    PipeOptions, PipeState, Pool, PoolConfig, PoolStats, ReadError, StreamError, UNLIMITED,
-    WriteError, read_error_of,
+    AsyncPipeOptions, Bytes, Chunk, Cursor, DEFAULT_MAX_FRAME, Discarded, FindError, Pipe,
+    PipeBuffer, PipeOptions, PipeState, Pool, PoolConfig, PoolError, PoolStats, ReadError,
+    StreamError, UNLIMITED, WriteError, read_error_of,
 };
 pub use stream::ChunkedStream;
 
 /// The lines of a [`ChunkedStream`] over `S` as a `futures_core::Stream`, made by
-/// [`ChunkedStream::lines`]. ([`PipeReader::lines`] gives a `pipe_core::Lines<PipeReader>`.)
+/// [`ChunkedStream::lines`] (an in-process reader's are [`PipeLines`]).
 pub type Lines<S> = pipe_core::Lines<ChunkedStream<S>>;
+
+/// The lines of an in-process [`PipeReader`] as a `futures_core::Stream`, made by
+/// [`PipeReader::lines`].
+///
+/// ```
+/// let (mut writer, reader) = pipe_async_std::pipe();
+/// writer.write_now(b"a\nb\n")?;
+/// let mut lines: pipe_async_std::PipeLines = reader.lines(false);
+/// use futures_util::{FutureExt, StreamExt};
+/// assert_eq!(lines.next().now_or_never().flatten().transpose()?.unwrap(), "a");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type PipeLines = pipe_core::Lines<PipeReader>;
 
 /// This crate's README, compiled and run as a doc test.
 #[cfg(doctest)]

@@ -36,7 +36,7 @@
 //! it arrives in.
 
 pub use bytes::Bytes;
-pub use chunk_pool::{Pool, PoolConfig, PoolStats};
+pub use chunk_pool::{Chunk, Pool, PoolConfig, PoolError, PoolStats};
 
 pub mod adapter;
 pub mod async_pipe;

@@ -602,7 +602,7 @@ impl PipeReader {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn lines(self, with_ending: bool) -> Lines<Self> {
+    pub fn lines(self, with_ending: bool) -> crate::PipeLines {
         Lines::new(self, with_ending)
     }
 }

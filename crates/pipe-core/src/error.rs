@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-/// Why a read returned no frame. Apart from [`ReadError::InvalidArgument`], every variant is one of
-/// the pipe's read outcomes (the sixth, *ready*, is `Ok`):
+/// Why a read returned no frame. Apart from [`ReadError::InvalidArgument`] and
+/// [`ReadError::Malformed`] (a [`Cursor`](crate::Cursor)'s parse that found bytes it cannot
+/// read), every variant is one of the pipe's read outcomes (the sixth, *ready*, is `Ok`):
 ///
 /// | outcome | when | consumed |
 /// |---|---|---|
@@ -242,6 +243,21 @@ impl fmt::Display for FindError {
 }
 
 impl std::error::Error for FindError {}
+
+impl From<FindError> for io::Error {
+    /// Of kind `InvalidInput`, the `FindError` inside: a bad needle or range is the caller's.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"abc")?;
+    /// let err = std::io::Error::from(pipe.find(b"", ..).unwrap_err());
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn from(e: FindError) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidInput, e)
+    }
+}
 
 /// The [`ReadError`] inside an `io::Error` returned by an async read (a partial frame's
 /// leftover, a limit), if there is one.

@@ -98,7 +98,8 @@ pub enum LengthDelimitedCodecError {
         /// The length field's value.
         field: u64,
     },
-    /// The payload's length cannot be written in the length field.
+    /// The payload is over the maximum frame length, or its length cannot be written in the
+    /// length field. Nothing was written.
     PayloadTooLong {
         /// The payload's length.
         length: usize,
@@ -122,7 +123,7 @@ impl fmt::Display for LengthDelimitedCodecError {
             LengthDelimitedCodecError::PayloadTooLong { length } => {
                 write!(
                     f,
-                    "a payload of {length} bytes does not fit the length field"
+                    "a payload of {length} bytes is over the maximum frame length or does not fit the length field"
                 )
             }
             LengthDelimitedCodecError::Io(e) => write!(f, "{e}"),

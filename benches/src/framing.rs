@@ -136,6 +136,7 @@ pub fn echo_clients(
 
 /// A transport that accepts every write and counts how many of the bytes it was handed lie in
 /// the payloads' own memory (sent without a copy) and how many elsewhere. Reads see the end.
+#[derive(Debug)]
 pub struct Recorder {
     /// The payloads' address ranges, sorted.
     ranges: Vec<(usize, usize)>,

@@ -110,6 +110,7 @@ pub fn valgrind_available() -> bool {
 }
 
 /// A running example server on a loopback port it chose itself. Killed on drop.
+#[derive(Debug)]
 pub struct Server {
     child: Child,
     _stdout: BufReader<ChildStdout>,

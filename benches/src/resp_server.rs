@@ -57,13 +57,14 @@ impl Reader {
 }
 
 /// A stored value.
+#[derive(Debug)]
 enum Value {
     Str(Vec<u8>),
     List(VecDeque<Vec<u8>>),
 }
 
 /// The keys, shared by every connection of one server.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Store {
     map: HashMap<Vec<u8>, Value>,
 }
@@ -560,7 +561,7 @@ async fn serve_framed(socket: TcpStream, store: Shared) -> io::Result<()> {
 
 /// tokio-util's side: whole commands as frozen bytes; the argument spans of the last one in
 /// `spans`.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct CommandCodec {
     /// The last command's arguments (offset, length).
     pub spans: Vec<(usize, usize)>,

@@ -71,6 +71,7 @@ impl PoolConfig {
     /// assert_eq!(pool.acquire(1)?.capacity(), 64);
     /// # Ok::<(), chunk_pool::PoolError>(())
     /// ```
+    #[must_use]
     pub fn min_chunk(mut self, bytes: usize) -> Self {
         self.min_chunk = bytes;
         self
@@ -84,6 +85,7 @@ impl PoolConfig {
     /// assert_eq!(pool.max_chunk(), 8192);
     /// # Ok::<(), chunk_pool::PoolError>(())
     /// ```
+    #[must_use]
     pub fn max_chunk(mut self, bytes: usize) -> Self {
         self.max_chunk = bytes;
         self
@@ -98,6 +100,7 @@ impl PoolConfig {
     /// let config = chunk_pool::PoolConfig::new().idle_bytes_per_class(1 << 20);
     /// assert!(chunk_pool::Pool::new(config).is_ok());
     /// ```
+    #[must_use]
     pub fn idle_bytes_per_class(mut self, bytes: usize) -> Self {
         self.idle_bytes_per_class = bytes;
         self
@@ -111,6 +114,7 @@ impl PoolConfig {
     /// let config = chunk_pool::PoolConfig::new().thread_cache_bytes(0);
     /// assert!(chunk_pool::Pool::new(config).is_ok());
     /// ```
+    #[must_use]
     pub fn thread_cache_bytes(mut self, bytes: usize) -> Self {
         self.thread_cache_bytes = bytes;
         self

@@ -84,6 +84,7 @@ impl AsyncPipeOptions {
     /// let options = AsyncPipeOptions::new().pipe(PipeOptions::new().chunk_size(4096));
     /// assert!(pipe_core::async_pipe::pipe_with(options).is_ok());
     /// ```
+    #[must_use]
     pub fn pipe(mut self, pipe: PipeOptions) -> Self {
         self.pipe = pipe;
         self
@@ -99,6 +100,7 @@ impl AsyncPipeOptions {
     /// assert_eq!(pool.stats().outstanding_chunks, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn pool(mut self, pool: Pool) -> Self {
         self.pipe = self.pipe.pool(pool);
         self
@@ -112,6 +114,7 @@ impl AsyncPipeOptions {
     /// assert_eq!(reader.with_pipe(|pipe| pipe.max_frame()), 100);
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[must_use]
     pub fn max_frame(mut self, max_frame: usize) -> Self {
         self.pipe = self.pipe.max_frame(max_frame);
         self
@@ -124,6 +127,7 @@ impl AsyncPipeOptions {
     /// let options = pipe_core::AsyncPipeOptions::new().pause(10).resume(10);
     /// assert!(pipe_core::async_pipe::pipe_with(options).is_err());
     /// ```
+    #[must_use]
     pub fn pause(mut self, pause: usize) -> Self {
         self.pause = pause;
         self
@@ -135,6 +139,7 @@ impl AsyncPipeOptions {
     /// let options = pipe_core::AsyncPipeOptions::new().pause(1000).resume(100);
     /// assert!(pipe_core::async_pipe::pipe_with(options).is_ok());
     /// ```
+    #[must_use]
     pub fn resume(mut self, resume: usize) -> Self {
         self.resume = resume;
         self
@@ -170,6 +175,7 @@ impl AsyncPipeOptions {
     /// assert_eq!(reader.buffered(), 0);
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[must_use]
     pub fn max_spin(mut self, max_spin: Duration) -> Self {
         self.max_spin = max_spin;
         self
@@ -521,6 +527,14 @@ pub struct PipeWriter {
 /// (it is not `Send`, so a spawned task cannot hold it across an `.await`).
 pub struct PipeBuffer<'a> {
     guard: Locked<'a>,
+}
+
+impl std::fmt::Debug for PipeBuffer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipeBuffer")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Deref for PipeBuffer<'_> {

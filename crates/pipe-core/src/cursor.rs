@@ -51,6 +51,15 @@ pub struct Cursor<'a> {
     seg_start: usize,
 }
 
+impl std::fmt::Debug for Cursor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cursor")
+            .field("position", &self.pos)
+            .field("remaining", &(self.pipe.len() - self.pos))
+            .finish_non_exhaustive()
+    }
+}
+
 impl Pipe {
     /// A [`Cursor`] at the first buffered byte: reads without consuming, then
     /// [`commit`](Cursor::commit) consumes what it read.

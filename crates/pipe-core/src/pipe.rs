@@ -70,6 +70,7 @@ impl PipeOptions {
     /// assert_eq!(pool.stats().outstanding_chunks, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn pool(mut self, pool: Pool) -> Self {
         self.pool = pool;
         self
@@ -82,6 +83,7 @@ impl PipeOptions {
     /// let pipe = pipe_core::Pipe::with_options(pipe_core::PipeOptions::new().max_frame(512));
     /// assert_eq!(pipe.max_frame(), 512);
     /// ```
+    #[must_use]
     pub fn max_frame(mut self, max_frame: usize) -> Self {
         self.max_frame = max_frame;
         self
@@ -94,6 +96,7 @@ impl PipeOptions {
     /// let pipe = pipe_core::Pipe::with_options(pipe_core::PipeOptions::new().chunk_size(4096));
     /// assert_eq!(pipe.adaptive_chunk_size(), 4096);
     /// ```
+    #[must_use]
     pub fn chunk_size(mut self, chunk_size: usize) -> Self {
         self.chunk_size = chunk_size;
         self
@@ -106,6 +109,7 @@ impl PipeOptions {
     /// let options = pipe_core::PipeOptions::new().chunk_size(8192).max_chunk(8192);
     /// assert_eq!(pipe_core::Pipe::with_options(options).adaptive_chunk_size(), 8192);
     /// ```
+    #[must_use]
     pub fn max_chunk(mut self, max_chunk: usize) -> Self {
         self.max_chunk = max_chunk;
         self

@@ -45,6 +45,7 @@ const MAX_BULK: usize = 512 * 1024 * 1024;
 const COPY_BELOW: usize = 1024;
 
 /// A connection to a Redis server.
+#[derive(Debug)]
 pub struct Client<S> {
     /// A chunked stream of either adapter.
     stream: S,

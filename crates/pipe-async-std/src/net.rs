@@ -2,9 +2,11 @@
 
 use std::io;
 use std::net::SocketAddr;
+#[cfg(unix)]
 use std::path::Path;
 
 use async_std::net::{TcpListener, TcpStream, ToSocketAddrs};
+#[cfg(unix)]
 use async_std::os::unix::net::{UnixListener, UnixStream};
 use pipe_core::PipeOptions;
 
@@ -64,6 +66,8 @@ impl ChunkedStream<TcpStream> {
     }
 }
 
+/// Unix sockets (on Unix only).
+#[cfg(unix)]
 impl ChunkedStream<UnixStream> {
     /// Connects to a Unix socket.
     pub async fn connect_unix(path: impl AsRef<Path>) -> io::Result<Self> {

@@ -110,6 +110,7 @@ fn half_close<S: 'static>(io: &S) -> Option<io::Result<()>> {
         if let Some(tcp) = io.downcast_ref::<async_std::net::TcpStream>() {
             return Some(tcp.shutdown(std::net::Shutdown::Write));
         }
+        #[cfg(unix)]
         if let Some(unix) = io.downcast_ref::<async_std::os::unix::net::UnixStream>() {
             return Some(unix.shutdown(std::net::Shutdown::Write));
         }

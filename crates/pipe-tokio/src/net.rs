@@ -2,10 +2,13 @@
 
 use std::io;
 use std::net::SocketAddr;
+#[cfg(unix)]
 use std::path::Path;
 
 use pipe_core::PipeOptions;
-use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, UnixListener, UnixStream, tcp, unix};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs, tcp};
+#[cfg(unix)]
+use tokio::net::{UnixListener, UnixStream, unix};
 
 use crate::ChunkedStream;
 
@@ -65,6 +68,8 @@ impl ChunkedStream<TcpStream> {
     }
 }
 
+/// Unix sockets (on Unix only).
+#[cfg(unix)]
 impl ChunkedStream<UnixStream> {
     /// Connects to a Unix socket (the original's `create_unix_connection`).
     pub async fn connect_unix(path: impl AsRef<Path>) -> io::Result<Self> {

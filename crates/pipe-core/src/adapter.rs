@@ -572,6 +572,44 @@ pub trait PollWrite {
     }
 }
 
+/// Memory as a write transport, as `Vec<u8>` is an `AsyncWrite` in tokio and futures-io: a
+/// framed sink over it encodes into the `Vec`. Every write takes all its bytes at once;
+/// flushing and closing do nothing.
+///
+/// ```
+/// use futures_sink::Sink;
+/// use pipe_core::codec::LinesCodec;
+/// use pipe_core::framed::FramedWrite;
+/// use std::pin::Pin;
+/// use std::task::{Context, Waker};
+/// let mut sink = FramedWrite::new(Vec::new(), LinesCodec::new());
+/// Pin::new(&mut sink).start_send("PING")?;
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert!(Sink::<&str>::poll_flush(Pin::new(&mut sink), &mut cx).is_ready());
+/// assert_eq!(sink.get_ref(), b"PING\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl PollWrite for Vec<u8> {
+    fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R {
+        f(&mut |_, bufs| {
+            let mut n = 0;
+            for buf in bufs {
+                self.extend_from_slice(buf);
+                n += buf.len();
+            }
+            Poll::Ready(Ok(n))
+        })
+    }
+
+    fn poll_flush_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
 /// The `io::Result` form of a read outcome, as the async adapters return it:
 ///
 /// | outcome | result |

@@ -58,6 +58,18 @@ impl Fill {
 }
 
 /// A read an async stream serves from its pipe.
+///
+/// ```
+/// use pipe_core::adapter::{PollRead, ReadRequest};
+/// use std::task::{Context, Poll, Waker};
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"key\0value")?;
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let request = ReadRequest::Until { sep: b"\0", with_sep: false };
+/// let Poll::Ready(frame) = reader.poll_read_request(&mut cx, request) else { unreachable!() };
+/// assert_eq!(frame?.unwrap(), "key");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadRequest<'a> {
     /// [`Pipe::read_line`] with or without the ending.
@@ -255,6 +267,22 @@ impl Pipe {
 /// stream (`Ok(0)`) or with the error `read` returns. `Interrupted` is retried; `WouldBlock` is
 /// "not ready" (the task is woken to poll again). On `Pending` the lent chunk goes back unless
 /// it holds earlier data, so an idle stream holds no pooled memory.
+///
+/// ```
+/// use pipe_core::adapter::from_transport;
+/// use std::io::Read;
+/// use std::task::{Context, Poll, Waker};
+/// let mut pipe = pipe_core::Pipe::new();
+/// let mut input = &b"hello"[..];
+/// let mut fill = from_transport(|_cx, buf| Poll::Ready(input.read(buf)));
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert!(fill(&mut pipe, &mut cx, 3).is_ready());
+/// assert_eq!(pipe.len(), 3); // at most `budget` bytes
+/// assert!(fill(&mut pipe, &mut cx, usize::MAX).is_ready());
+/// assert_eq!(pipe.len(), 5);
+/// assert!(fill(&mut pipe, &mut cx, usize::MAX).is_ready()); // `Ok(0)`: the end
+/// assert!(pipe.is_closed());
+/// ```
 pub fn from_transport(
     mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
 ) -> impl FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()> {
@@ -447,6 +475,25 @@ impl Pipe {
 /// `bufs` is advanced past what was written, so a caller interrupted by `Pending` (or dropped and
 /// retried with the same slices) goes on where it stopped. A write of 0 bytes is `WriteZero`;
 /// `Interrupted` is retried and `WouldBlock` treated as not ready, as on the read side.
+///
+/// ```
+/// use pipe_core::adapter::poll_write_vectored_all;
+/// use std::io::IoSlice;
+/// use std::task::{Context, Poll, Waker};
+/// let mut sent = Vec::new();
+/// // A transport that takes at most 3 bytes a call.
+/// let write = |_: &mut Context<'_>, bufs: &[IoSlice<'_>]| {
+///     let n = bufs[0].len().min(3);
+///     sent.extend_from_slice(&bufs[0][..n]);
+///     Poll::Ready(Ok(n))
+/// };
+/// let mut slices = [IoSlice::new(b"GET "), IoSlice::new(b"key\n")];
+/// let mut bufs = &mut slices[..];
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert!(matches!(poll_write_vectored_all(&mut cx, &mut bufs, write), Poll::Ready(Ok(()))));
+/// assert!(bufs.is_empty());
+/// assert_eq!(sent, b"GET key\n");
+/// ```
 pub fn poll_write_vectored_all(
     cx: &mut Context<'_>,
     bufs: &mut &mut [IoSlice<'_>],
@@ -485,15 +532,84 @@ pub fn poll_write_vectored_all(
 /// changed (data, end or error: the caller tries its read again); `Pending` after arranging for
 /// the task to be woken. A socket's fill is [`from_transport`] (one poll of the transport into
 /// pooled space); the in-process pipe's reader waits for its writer.
+///
+/// ```
+/// use pipe_core::adapter::{FillFn, poll_fill_buf};
+/// use std::task::{Context, Poll, Waker};
+/// // A fill that is its own source: it writes a message into the pipe.
+/// let fill: &mut FillFn<'_> = &mut |pipe, _cx, _budget| {
+///     pipe.write_all(b"hello").expect("the pipe is open");
+///     Poll::Ready(()) // the pipe changed: the read tries again
+/// };
+/// let mut pipe = pipe_core::Pipe::new();
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let Poll::Ready(data) = poll_fill_buf(&mut pipe, &mut cx, fill) else { unreachable!() };
+/// assert_eq!(data?, b"hello");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type FillFn<'a> = dyn FnMut(&mut Pipe, &mut Context<'_>, usize) -> Poll<()> + 'a;
 
 /// A poll of a transport writing a prefix of the buffers.
+///
+/// ```
+/// use pipe_core::adapter::WriteFn;
+/// use std::io::IoSlice;
+/// use std::task::{Context, Poll, Waker};
+/// let mut sent = Vec::new();
+/// // A transport that takes the first slice only.
+/// let write: &mut WriteFn<'_> = &mut |_cx, bufs| {
+///     sent.extend_from_slice(&bufs[0]);
+///     Poll::Ready(Ok(bufs[0].len()))
+/// };
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let bufs = [IoSlice::new(b"ab"), IoSlice::new(b"c")];
+/// let Poll::Ready(n) = write(&mut cx, &bufs) else { unreachable!() };
+/// assert_eq!(n?, 2); // a prefix: the caller writes the rest
+/// assert_eq!(sent, b"ab");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type WriteFn<'a> = dyn FnMut(&mut Context<'_>, &[IoSlice<'_>]) -> Poll<io::Result<usize>> + 'a;
 
 /// A transport and its pipe, as the async adapters wrap them. An adapter provides
 /// [`with_parts`](PollRead::with_parts); the polls every async read is made of come with it,
 /// and [`crate::Lines`] and this module's futures ([`read_line`], ...) build on them, so every
 /// runtime shares one implementation.
+///
+/// ```
+/// use pipe_core::Pipe;
+/// use pipe_core::adapter::{FillFn, PollRead, from_transport, read_line};
+/// use std::io::Read;
+/// use std::task::Poll;
+///
+/// /// Bytes in memory as a transport.
+/// struct Memory {
+///     pipe: Pipe,
+///     input: &'static [u8],
+/// }
+///
+/// impl PollRead for Memory {
+///     fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut FillFn<'_>) -> R) -> R {
+///         let input = &mut self.input;
+///         f(&mut self.pipe, &mut from_transport(|_cx, buf| Poll::Ready(input.read(buf))))
+///     }
+/// }
+/// # futures_executor_free::run(async {
+/// let mut stream = Memory { pipe: Pipe::new(), input: b"hello\nworld\n" };
+/// assert_eq!(read_line(&mut stream, false).await?.unwrap(), "hello");
+/// assert_eq!(read_line(&mut stream, false).await?.unwrap(), "world");
+/// assert_eq!(read_line(&mut stream, false).await?, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub trait PollRead {
     /// Lends the pipe and the way to get more bytes into it to `f`.
     fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut FillFn<'_>) -> R) -> R;
@@ -551,6 +667,48 @@ pub trait PollRead {
 /// The write side of a transport as the adapters wrap it: an adapter provides
 /// [`with_writer`](PollWrite::with_writer), and [`write_all`] and [`write_vectored_all`] give
 /// the futures.
+///
+/// ```
+/// use pipe_core::adapter::{PollWrite, WriteFn, write_all};
+/// use std::io;
+/// use std::task::{Context, Poll};
+///
+/// /// A transport that keeps what is written.
+/// #[derive(Default)]
+/// struct Memory(Vec<u8>);
+///
+/// impl PollWrite for Memory {
+///     fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R {
+///         f(&mut |_cx, bufs| {
+///             bufs.iter().for_each(|b| self.0.extend_from_slice(b));
+///             Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()))
+///         })
+///     }
+///
+///     fn poll_flush_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+///         Poll::Ready(Ok(()))
+///     }
+///
+///     fn poll_close_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+///         Poll::Ready(Ok(()))
+///     }
+/// }
+/// # futures_executor_free::run(async {
+/// let mut stream = Memory::default();
+/// write_all(&mut stream, b"PING\r\n").await?;
+/// assert_eq!(stream.0, b"PING\r\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub trait PollWrite {
     /// Lends a vectored-write poll of the transport to `f`.
     fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R;
@@ -622,6 +780,20 @@ impl PollWrite for Vec<u8> {
 /// | invalid argument | `Err` of kind `InvalidInput` |
 ///
 /// Recover the inner [`ReadError`] with [`read_error_of`](crate::read_error_of).
+///
+/// ```
+/// use pipe_core::adapter::into_io;
+/// use pipe_core::{Pipe, ReadError, read_error_of};
+/// let mut pipe = Pipe::new();
+/// pipe.write_all(b"hi\nrest")?;
+/// pipe.eof()?;
+/// assert_eq!(into_io(pipe.read_line(false))?.unwrap(), "hi");
+/// let partial = into_io(pipe.read_line(false)).unwrap_err();
+/// assert_eq!(partial.kind(), std::io::ErrorKind::UnexpectedEof);
+/// assert!(matches!(read_error_of(&partial), Some(ReadError::Partial(rest)) if rest == "rest"));
+/// assert_eq!(into_io(pipe.read_line(false))?, None); // the end
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn into_io(result: Result<Bytes, ReadError>) -> io::Result<Option<Bytes>> {
     match result {
         Ok(frame) => Ok(Some(frame)),
@@ -634,6 +806,22 @@ pub fn into_io(result: Result<Bytes, ReadError>) -> io::Result<Option<Bytes>> {
 /// Waits until bytes are buffered, filling the pipe with `fill`, and returns the first chunk's
 /// worth: the `poll_fill_buf` of an async `BufRead`. Empty at a clean end, the stream error
 /// after a failed one.
+///
+/// ```
+/// use pipe_core::adapter::{consume, from_transport, poll_fill_buf};
+/// use std::io::Read;
+/// use std::task::{Context, Poll, Waker};
+/// let mut pipe = pipe_core::Pipe::new();
+/// let mut input = &b"hello"[..];
+/// let mut fill = from_transport(|_cx, buf| Poll::Ready(input.read(buf)));
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let Poll::Ready(data) = poll_fill_buf(&mut pipe, &mut cx, &mut fill) else { unreachable!() };
+/// assert_eq!(data?, b"hello");
+/// consume(&mut pipe, 5);
+/// let Poll::Ready(data) = poll_fill_buf(&mut pipe, &mut cx, &mut fill) else { unreachable!() };
+/// assert!(data?.is_empty()); // the clean end
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn poll_fill_buf<'a>(
     pipe: &'a mut Pipe,
     cx: &mut Context<'_>,
@@ -692,6 +880,20 @@ pub fn poll_read_from(
 
 /// Copies buffered bytes into `out`, filling the pipe with `fill` first if nothing is buffered:
 /// the `poll_read` of an async `Read`. `Ok(0)` at a clean end.
+///
+/// ```
+/// use pipe_core::adapter::{from_transport, poll_read_into};
+/// use std::io::Read;
+/// use std::task::{Context, Poll, Waker};
+/// let mut pipe = pipe_core::Pipe::new();
+/// let mut input = &b"hello"[..];
+/// let fill = from_transport(|_cx, buf| Poll::Ready(input.read(buf)));
+/// let mut out = [0; 3];
+/// let read = poll_read_into(&mut pipe, &mut Context::from_waker(Waker::noop()), &mut out, fill);
+/// assert!(matches!(read, Poll::Ready(Ok(3))));
+/// assert_eq!(&out, b"hel");
+/// assert_eq!(pipe.len(), 2); // the rest stays buffered
+/// ```
 pub fn poll_read_into(
     pipe: &mut Pipe,
     cx: &mut Context<'_>,
@@ -750,6 +952,28 @@ fn request<'a, T: PollRead + ?Sized>(
 }
 
 /// The next line (see [`Pipe::read_line`]); `Ok(None)` at the end. Cancel safe.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::read_line;
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"PING\r\nPONG\n")?;
+/// writer.complete();
+/// assert_eq!(read_line(&mut reader, false).await?.unwrap(), "PING");
+/// assert_eq!(read_line(&mut reader, true).await?.unwrap(), "PONG\n");
+/// assert_eq!(read_line(&mut reader, false).await?, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub fn read_line<T: PollRead + ?Sized>(
     stream: &mut T,
     with_ending: bool,
@@ -759,6 +983,26 @@ pub fn read_line<T: PollRead + ?Sized>(
 
 /// The next frame ending in `sep` (see [`Pipe::read_until`]); `Ok(None)` at the end. Cancel
 /// safe.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::read_until;
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"key\0value\0")?;
+/// assert_eq!(read_until(&mut reader, b"\0", false).await?.unwrap(), "key");
+/// assert_eq!(read_until(&mut reader, b"\0", true).await?.unwrap(), "value\0");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub fn read_until<'a, T: PollRead + ?Sized>(
     stream: &'a mut T,
     sep: &'a [u8],
@@ -769,6 +1013,28 @@ pub fn read_until<'a, T: PollRead + ?Sized>(
 
 /// Exactly `n` bytes (see [`Pipe::read_exact`]); `Ok(None)` at the end with nothing buffered.
 /// Cancel safe.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::read_exact;
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"abcdef")?;
+/// writer.complete();
+/// assert_eq!(read_exact(&mut reader, 4).await?.unwrap(), "abcd");
+/// assert_eq!(read_exact(&mut reader, 2).await?.unwrap(), "ef");
+/// assert_eq!(read_exact(&mut reader, 1).await?, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub fn read_exact<T: PollRead + ?Sized>(
     stream: &mut T,
     n: usize,
@@ -777,6 +1043,26 @@ pub fn read_exact<T: PollRead + ?Sized>(
 }
 
 /// Between 1 and `n` bytes as soon as any are there; `Ok(None)` at the end. Cancel safe.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::read_at_most;
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"abcdef")?;
+/// assert_eq!(read_at_most(&mut reader, 4).await?.unwrap(), "abcd");
+/// assert_eq!(read_at_most(&mut reader, 4).await?.unwrap(), "ef");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub fn read_at_most<T: PollRead + ?Sized>(
     stream: &mut T,
     n: usize,
@@ -786,6 +1072,27 @@ pub fn read_at_most<T: PollRead + ?Sized>(
 
 /// Up to `n` bytes without consuming them, waiting for at least one; `Ok(None)` at the end.
 /// `peek(0)` is an empty frame at once. Cancel safe.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::peek;
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"+OK\r\n")?;
+/// assert_eq!(peek(&mut reader, 1).await?.unwrap(), "+");
+/// assert!(peek(&mut reader, 0).await?.unwrap().is_empty());
+/// assert_eq!(reader.buffered(), 5); // nothing consumed
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub fn peek<T: PollRead + ?Sized>(
     stream: &mut T,
     n: usize,
@@ -794,6 +1101,26 @@ pub fn peek<T: PollRead + ?Sized>(
 }
 
 /// Everything until the end of the stream, within the maximum frame size. Cancel safe.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::read_to_end;
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"one\ntwo")?;
+/// writer.complete();
+/// assert_eq!(read_to_end(&mut reader).await?, "one\ntwo");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub async fn read_to_end<T: PollRead + ?Sized>(stream: &mut T) -> io::Result<Bytes> {
     Ok(request(stream, ReadRequest::ToEnd)
         .await?
@@ -802,6 +1129,28 @@ pub async fn read_to_end<T: PollRead + ?Sized>(stream: &mut T) -> io::Result<Byt
 
 /// Every complete buffered line to `f`, waiting for at least one; how many, `Ok(0)` at the end.
 /// Cancel safe.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::read_lines_with;
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"GET a\nGET b\nGET")?;
+/// let mut keys = Vec::new();
+/// let n = read_lines_with(&mut reader, false, |line| keys.push(line[4..].to_vec())).await?;
+/// assert_eq!(n, 2);
+/// assert_eq!(keys, [b"a", b"b"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub fn read_lines_with<T: PollRead + ?Sized>(
     stream: &mut T,
     with_ending: bool,
@@ -813,6 +1162,28 @@ pub fn read_lines_with<T: PollRead + ?Sized>(
 
 /// Waits for more bytes than were buffered when first polled; how many arrived, `Ok(0)` at the
 /// end. See [`PollRead::poll_fill_more`]. Cancel safe.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::fill_more;
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"ab")?;
+/// assert!(reader.with_pipe(|pipe| pipe.read_exact(4)).unwrap_err().is_need_more());
+/// writer.write_now(b"cd")?;
+/// assert_eq!(fill_more(&mut reader).await?, 2); // "cd"
+/// assert_eq!(reader.with_pipe(|pipe| pipe.read_exact(4))?, "abcd");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub fn fill_more<T: PollRead + ?Sized>(
     stream: &mut T,
 ) -> impl Future<Output = io::Result<usize>> + '_ {
@@ -824,6 +1195,28 @@ pub fn fill_more<T: PollRead + ?Sized>(
 /// `Ok(true)` then, `Ok(false)` if the stream ended with fewer, the stream's error after a
 /// failed one. Bounded like every read: `n` over the maximum frame size is `InvalidData`
 /// (`ReadError::LimitExceeded`) at once. Consumes nothing; cancel safe.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::fill_at_least;
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"abc")?;
+/// writer.complete();
+/// assert!(fill_at_least(&mut reader, 3).await?);
+/// assert!(!fill_at_least(&mut reader, 4).await?); // the stream ended with 3
+/// assert_eq!(reader.buffered(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub fn fill_at_least<T: PollRead + ?Sized>(
     stream: &mut T,
     n: usize,
@@ -865,6 +1258,26 @@ fn poll_fill_at_least<T: PollRead + ?Sized>(
 
 /// Drops bytes through the next `sep`, reading as needed; how many were dropped. Cancel safe
 /// in that bytes dropped stay dropped and nothing else is lost.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::{discard_until, read_line};
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"junk\r\nPING\r\n")?;
+/// assert_eq!(discard_until(&mut reader, b"\r\n").await?, 6);
+/// assert_eq!(read_line(&mut reader, false).await?.unwrap(), "PING");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub fn discard_until<'a, T: PollRead + ?Sized>(
     stream: &'a mut T,
     sep: &'a [u8],
@@ -1101,6 +1514,47 @@ where
 }
 
 /// Writes all of `data`. Not cancel safe: a prefix may have been written.
+///
+/// ```
+/// # mod memory {
+/// #     use pipe_core::adapter::{PollWrite, WriteFn};
+/// #     use std::{io, task::{Context, Poll}};
+/// #     #[derive(Default)]
+/// #     pub struct Memory(pub Vec<u8>);
+/// #     impl PollWrite for Memory {
+/// #         fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R {
+/// #             f(&mut |_cx, bufs| {
+/// #                 bufs.iter().for_each(|b| self.0.extend_from_slice(b));
+/// #                 Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()))
+/// #             })
+/// #         }
+/// #         fn poll_flush_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+/// #             Poll::Ready(Ok(()))
+/// #         }
+/// #         fn poll_close_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+/// #             Poll::Ready(Ok(()))
+/// #         }
+/// #     }
+/// # }
+/// # use memory::Memory;
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::write_all;
+/// // `Memory`: a `PollWrite` that keeps what is written (see `adapter::PollWrite`).
+/// let mut stream = Memory::default();
+/// write_all(&mut stream, b"PING\r\n").await?;
+/// assert_eq!(stream.0, b"PING\r\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub fn write_all<'a, T: PollWrite + ?Sized>(
     stream: &'a mut T,
     data: &'a [u8],
@@ -1111,6 +1565,51 @@ pub fn write_all<'a, T: PollWrite + ?Sized>(
 
 /// Writes every byte of `bufs`, advancing `bufs` in place as bytes go out (see
 /// [`poll_write_vectored_all`]): after a cancellation it holds exactly what is left.
+///
+/// ```
+/// # mod memory {
+/// #     use pipe_core::adapter::{PollWrite, WriteFn};
+/// #     use std::{io, task::{Context, Poll}};
+/// #     #[derive(Default)]
+/// #     pub struct Memory(pub Vec<u8>);
+/// #     impl PollWrite for Memory {
+/// #         fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R {
+/// #             f(&mut |_cx, bufs| {
+/// #                 bufs.iter().for_each(|b| self.0.extend_from_slice(b));
+/// #                 Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()))
+/// #             })
+/// #         }
+/// #         fn poll_flush_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+/// #             Poll::Ready(Ok(()))
+/// #         }
+/// #         fn poll_close_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+/// #             Poll::Ready(Ok(()))
+/// #         }
+/// #     }
+/// # }
+/// # use memory::Memory;
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::write_vectored_all;
+/// use std::io::IoSlice;
+/// // `Memory`: a `PollWrite` that keeps what is written (see `adapter::PollWrite`).
+/// let mut stream = Memory::default();
+/// let mut slices = [IoSlice::new(b"GET "), IoSlice::new(b"key\r\n")];
+/// let mut bufs = &mut slices[..];
+/// write_vectored_all(&mut stream, &mut bufs).await?;
+/// assert!(bufs.is_empty());
+/// assert_eq!(stream.0, b"GET key\r\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub fn write_vectored_all<T: PollWrite + ?Sized>(
     stream: &mut T,
     bufs: &mut &mut [IoSlice<'_>],

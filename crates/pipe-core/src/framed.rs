@@ -26,6 +26,23 @@ use crate::pipe::{Pipe, PipeOptions, PipeState};
 
 /// The default high-water mark of a write buffer: once this many bytes are buffered,
 /// `poll_ready` flushes first.
+///
+/// ```
+/// use futures_sink::Sink;
+/// use pipe_core::codec::LinesCodec;
+/// use pipe_core::framed::{DEFAULT_HIGH_WATER, FramedWrite};
+/// use std::pin::Pin;
+/// use std::task::{Context, Waker};
+/// let mut sink = FramedWrite::new(Vec::new(), LinesCodec::new());
+/// let mut cx = Context::from_waker(Waker::noop());
+/// Pin::new(&mut sink).start_send("a short line")?;
+/// assert!(Sink::<&str>::poll_ready(Pin::new(&mut sink), &mut cx).is_ready());
+/// assert_eq!(sink.buffered(), 13); // under the mark: kept
+/// Pin::new(&mut sink).start_send("x".repeat(DEFAULT_HIGH_WATER).as_str())?;
+/// assert!(Sink::<&str>::poll_ready(Pin::new(&mut sink), &mut cx).is_ready());
+/// assert_eq!(sink.buffered(), 0); // at the mark: written out first
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const DEFAULT_HIGH_WATER: usize = 128 * 1024;
 
 /// The decoding side's state, shared by [`FramedRead`] and [`Framed`].
@@ -131,6 +148,20 @@ pub struct FramedRead<T, D> {
 
 impl<T, D> FramedRead<T, D> {
     /// Frames decoded by `decoder` from `inner`.
+    ///
+    /// ```
+    /// use futures_core::Stream;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedRead;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Poll, Waker};
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"hi\n")?;
+    /// let mut lines = FramedRead::new(reader, LinesCodec::new());
+    /// let next = Pin::new(&mut lines).poll_next(&mut Context::from_waker(Waker::noop()));
+    /// assert!(matches!(next, Poll::Ready(Some(Ok(line))) if line == "hi"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(inner: T, decoder: D) -> Self {
         FramedRead {
             inner,
@@ -140,31 +171,110 @@ impl<T, D> FramedRead<T, D> {
     }
 
     /// The transport.
+    ///
+    /// ```
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedRead;
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"one\ntwo\n")?;
+    /// let lines = FramedRead::new(reader, LinesCodec::new());
+    /// assert_eq!(lines.get_ref().buffered(), 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_ref(&self) -> &T {
         &self.inner
     }
 
     /// The transport, mutably (reading from it directly bypasses the decoder).
+    ///
+    /// ```
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedRead;
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"HELLO\none\ntwo\n")?;
+    /// let mut lines = FramedRead::new(reader, LinesCodec::new());
+    /// // A greeting read straight from the transport: the decoder sees only what follows.
+    /// let greeting = lines.get_mut().with_pipe(|pipe| pipe.read_line(false))?;
+    /// assert_eq!(greeting, "HELLO");
+    /// assert_eq!(lines.get_ref().buffered(), 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         &mut self.inner
     }
 
     /// The decoder.
+    ///
+    /// ```
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedRead;
+    /// let (_writer, reader) = pipe_core::async_pipe::pipe();
+    /// let lines = FramedRead::new(reader, LinesCodec::new_with_max_length(80));
+    /// assert_eq!(lines.decoder().max_length(), 80);
+    /// ```
     pub fn decoder(&self) -> &D {
         &self.decoder
     }
 
     /// The decoder, mutably (to change its settings between frames).
+    ///
+    /// ```
+    /// use futures_core::Stream;
+    /// use pipe_core::codec::{LinesCodec, LinesCodecError};
+    /// use pipe_core::framed::FramedRead;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Poll, Waker};
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"far too long\n")?;
+    /// let mut lines = FramedRead::new(reader, LinesCodec::new());
+    /// *lines.decoder_mut() = LinesCodec::new_with_max_length(4);
+    /// let next = Pin::new(&mut lines).poll_next(&mut Context::from_waker(Waker::noop()));
+    /// assert!(matches!(next, Poll::Ready(Some(Err(LinesCodecError::MaxLineLengthExceeded)))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn decoder_mut(&mut self) -> &mut D {
         &mut self.decoder
     }
 
     /// The transport (with its buffered bytes) and the decoder.
+    ///
+    /// ```
+    /// use futures_core::Stream;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedRead;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Waker};
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"one\ntwo\n")?;
+    /// let mut lines = FramedRead::new(reader, LinesCodec::new_with_max_length(80));
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(Pin::new(&mut lines).poll_next(&mut cx).is_ready()); // "one"
+    /// let (reader, codec) = lines.into_parts();
+    /// assert_eq!(reader.buffered(), 4); // "two\n", not decoded
+    /// assert_eq!(codec.max_length(), 80);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_parts(self) -> (T, D) {
         (self.inner, self.decoder)
     }
 
     /// The transport, with whatever it has buffered.
+    ///
+    /// ```
+    /// use futures_core::Stream;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedRead;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Waker};
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"one\ntwo\n")?;
+    /// let mut lines = FramedRead::new(reader, LinesCodec::new());
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(Pin::new(&mut lines).poll_next(&mut cx).is_ready()); // "one"
+    /// let mut reader = lines.into_inner();
+    /// assert_eq!(reader.with_pipe(|pipe| pipe.read_line(false))?, "two");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_inner(self) -> T {
         self.inner
     }
@@ -270,6 +380,22 @@ fn closed() -> io::Error {
 /// `shutdown` documents one); after it, sending is a `BrokenPipe` error. A transport error
 /// comes out of `poll_ready`, `poll_flush` or `poll_close` as it happens, and the bytes not yet
 /// written stay buffered: a later flush sends them, each message once, in order.
+///
+/// ```
+/// use futures_sink::Sink;
+/// use pipe_core::codec::LinesCodec;
+/// use pipe_core::framed::FramedWrite;
+/// use std::pin::Pin;
+/// use std::task::{Context, Waker};
+/// let mut sink = FramedWrite::new(Vec::new(), LinesCodec::new());
+/// Pin::new(&mut sink).start_send("one")?;
+/// Pin::new(&mut sink).start_send("two")?;
+/// assert!(sink.get_ref().is_empty()); // buffered until a flush
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert!(Sink::<&str>::poll_flush(Pin::new(&mut sink), &mut cx).is_ready());
+/// assert_eq!(sink.get_ref(), b"one\ntwo\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct FramedWrite<T, E> {
     inner: T,
@@ -279,6 +405,17 @@ pub struct FramedWrite<T, E> {
 
 impl<T, E> FramedWrite<T, E> {
     /// Messages encoded by `encoder` onto `inner`.
+    ///
+    /// ```
+    /// use futures_sink::Sink;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedWrite;
+    /// use std::pin::Pin;
+    /// let mut sink = FramedWrite::new(Vec::new(), LinesCodec::new());
+    /// Pin::new(&mut sink).start_send("hi")?;
+    /// assert_eq!(sink.buffered(), 3); // "hi\n", encoded and not yet sent
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(inner: T, encoder: E) -> Self {
         FramedWrite {
             inner,
@@ -288,38 +425,131 @@ impl<T, E> FramedWrite<T, E> {
     }
 
     /// The transport.
+    ///
+    /// ```
+    /// use futures_sink::Sink;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedWrite;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Waker};
+    /// let mut sink = FramedWrite::new(Vec::new(), LinesCodec::new());
+    /// Pin::new(&mut sink).start_send("hi")?;
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(Sink::<&str>::poll_flush(Pin::new(&mut sink), &mut cx).is_ready());
+    /// assert_eq!(sink.get_ref(), b"hi\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_ref(&self) -> &T {
         &self.inner
     }
 
     /// The transport, mutably (writing to it directly goes before what is buffered).
+    ///
+    /// ```
+    /// use futures_sink::Sink;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedWrite;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Waker};
+    /// let mut sink = FramedWrite::new(Vec::new(), LinesCodec::new());
+    /// Pin::new(&mut sink).start_send("two")?;
+    /// sink.get_mut().extend_from_slice(b"one\n"); // straight to the transport
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(Sink::<&str>::poll_flush(Pin::new(&mut sink), &mut cx).is_ready());
+    /// assert_eq!(sink.get_ref(), b"one\ntwo\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         &mut self.inner
     }
 
     /// The encoder.
+    ///
+    /// ```
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedWrite;
+    /// let sink = FramedWrite::new(Vec::<u8>::new(), LinesCodec::new_with_max_length(80));
+    /// assert_eq!(sink.encoder().max_length(), 80);
+    /// ```
     pub fn encoder(&self) -> &E {
         &self.encoder
     }
 
     /// The encoder, mutably.
+    ///
+    /// ```
+    /// use futures_sink::Sink;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedWrite;
+    /// use std::pin::Pin;
+    /// let mut sink = FramedWrite::new(Vec::new(), LinesCodec::new());
+    /// *sink.encoder_mut() = LinesCodec::new_with_max_length(4);
+    /// assert!(Pin::new(&mut sink).start_send("too long").is_err()); // refused
+    /// assert_eq!(sink.buffered(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn encoder_mut(&mut self) -> &mut E {
         &mut self.encoder
     }
 
     /// Bytes encoded and not yet sent.
+    ///
+    /// ```
+    /// use futures_sink::Sink;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedWrite;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Waker};
+    /// let mut sink = FramedWrite::new(Vec::new(), LinesCodec::new());
+    /// Pin::new(&mut sink).start_send("hi")?;
+    /// assert_eq!(sink.buffered(), 3);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(Sink::<&str>::poll_flush(Pin::new(&mut sink), &mut cx).is_ready());
+    /// assert_eq!(sink.buffered(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn buffered(&self) -> usize {
         self.state.buffer.len()
     }
 
     /// Sets the high-water mark: once that many bytes are buffered, `poll_ready` flushes
     /// first.
+    ///
+    /// ```
+    /// use futures_sink::Sink;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedWrite;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Waker};
+    /// let mut sink = FramedWrite::new(Vec::new(), LinesCodec::new());
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// sink.set_high_water(4);
+    /// Pin::new(&mut sink).start_send("hi")?;
+    /// assert!(Sink::<&str>::poll_ready(Pin::new(&mut sink), &mut cx).is_ready());
+    /// assert_eq!(sink.buffered(), 3); // under the mark: kept
+    /// Pin::new(&mut sink).start_send("yo")?;
+    /// assert!(Sink::<&str>::poll_ready(Pin::new(&mut sink), &mut cx).is_ready());
+    /// assert_eq!(sink.get_ref(), b"hi\nyo\n"); // at the mark: written out first
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_high_water(&mut self, bytes: usize) {
         self.state.high_water = bytes;
     }
 
     /// The transport and the encoder; bytes encoded and not yet sent are dropped (flush
     /// first).
+    ///
+    /// ```
+    /// use futures_sink::Sink;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::FramedWrite;
+    /// use std::pin::Pin;
+    /// let mut sink = FramedWrite::new(Vec::new(), LinesCodec::new());
+    /// Pin::new(&mut sink).start_send("lost")?;
+    /// let (memory, _codec) = sink.into_parts();
+    /// assert!(memory.is_empty()); // never flushed: dropped
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_parts(self) -> (T, E) {
         (self.inner, self.encoder)
     }
@@ -360,6 +590,61 @@ impl<T: PollWrite + Unpin, I, E: Encoder<I> + Unpin> Sink<I> for FramedWrite<T, 
 
 /// A [`FramedRead`] and a [`FramedWrite`] on one transport with one codec: a `Stream` of
 /// decoded frames and a `Sink` of messages.
+///
+/// ```
+/// use futures_core::Stream;
+/// use futures_sink::Sink;
+/// use pipe_core::codec::LinesCodec;
+/// use pipe_core::framed::Framed;
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll, Waker};
+/// # mod memory {
+/// #     use pipe_core::Pipe;
+/// #     use pipe_core::adapter::{FillFn, PollRead, PollWrite, WriteFn, from_transport};
+/// #     use std::io::{self, Read};
+/// #     use std::task::{Context, Poll};
+/// #     pub struct Memory {
+/// #         pipe: Pipe,
+/// #         input: &'static [u8],
+/// #         pub output: Vec<u8>,
+/// #     }
+/// #     impl Memory {
+/// #         pub fn new(input: &'static [u8]) -> Self {
+/// #             Memory { pipe: Pipe::new(), input, output: Vec::new() }
+/// #         }
+/// #     }
+/// #     impl PollRead for Memory {
+/// #         fn with_parts<R>(&mut self, f: impl FnOnce(&mut Pipe, &mut FillFn<'_>) -> R) -> R {
+/// #             let input = &mut self.input;
+/// #             f(&mut self.pipe, &mut from_transport(|_cx, buf| Poll::Ready(input.read(buf))))
+/// #         }
+/// #     }
+/// #     impl PollWrite for Memory {
+/// #         fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R {
+/// #             f(&mut |_cx, bufs| {
+/// #                 bufs.iter().for_each(|b| self.output.extend_from_slice(b));
+/// #                 Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()))
+/// #             })
+/// #         }
+/// #         fn poll_flush_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+/// #             Poll::Ready(Ok(()))
+/// #         }
+/// #         fn poll_close_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+/// #             Poll::Ready(Ok(()))
+/// #         }
+/// #     }
+/// # }
+/// # use memory::Memory;
+/// // `Memory`: reads the bytes it is given, keeps what is written in `output`.
+/// let mut framed = Framed::new(Memory::new(b"ping\n"), LinesCodec::new());
+/// let mut cx = Context::from_waker(Waker::noop());
+/// // An echo: the line read goes back.
+/// let Poll::Ready(Some(line)) = Pin::new(&mut framed).poll_next(&mut cx) else { unreachable!() };
+/// Pin::new(&mut framed).start_send(line?)?;
+/// assert!(Sink::<pipe_core::Bytes>::poll_flush(Pin::new(&mut framed), &mut cx).is_ready());
+/// assert_eq!(framed.get_ref().output, b"ping\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Framed<T, C> {
     inner: T,
@@ -370,6 +655,21 @@ pub struct Framed<T, C> {
 
 impl<T, C> Framed<T, C> {
     /// Frames and messages of `codec` over `inner`.
+    ///
+    /// ```
+    /// use futures_core::Stream;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::Framed;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Poll, Waker};
+    /// // Any `PollRead` (and `PollWrite` to send): here the in-process pipe's reader.
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"hi\n")?;
+    /// let mut framed = Framed::new(reader, LinesCodec::new());
+    /// let next = Pin::new(&mut framed).poll_next(&mut Context::from_waker(Waker::noop()));
+    /// assert!(matches!(next, Poll::Ready(Some(Ok(line))) if line == "hi"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(inner: T, codec: C) -> Self {
         Framed {
             inner,
@@ -380,38 +680,171 @@ impl<T, C> Framed<T, C> {
     }
 
     /// The transport.
+    ///
+    /// ```
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::Framed;
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"one\ntwo\n")?;
+    /// let framed = Framed::new(reader, LinesCodec::new());
+    /// assert_eq!(framed.get_ref().buffered(), 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_ref(&self) -> &T {
         &self.inner
     }
 
     /// The transport, mutably.
+    ///
+    /// ```
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::Framed;
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"HELLO\none\n")?;
+    /// let mut framed = Framed::new(reader, LinesCodec::new());
+    /// // A greeting read straight from the transport: the codec sees only what follows.
+    /// let greeting = framed.get_mut().with_pipe(|pipe| pipe.read_line(false))?;
+    /// assert_eq!(greeting, "HELLO");
+    /// assert_eq!(framed.get_ref().buffered(), 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         &mut self.inner
     }
 
     /// The codec.
+    ///
+    /// ```
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::Framed;
+    /// let (_writer, reader) = pipe_core::async_pipe::pipe();
+    /// let framed = Framed::new(reader, LinesCodec::new_with_max_length(80));
+    /// assert_eq!(framed.codec().max_length(), 80);
+    /// ```
     pub fn codec(&self) -> &C {
         &self.codec
     }
 
     /// The codec, mutably.
+    ///
+    /// ```
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::Framed;
+    /// let (_writer, reader) = pipe_core::async_pipe::pipe();
+    /// let mut framed = Framed::new(reader, LinesCodec::new());
+    /// *framed.codec_mut() = LinesCodec::new_with_max_length(4);
+    /// assert_eq!(framed.codec().max_length(), 4);
+    /// ```
     pub fn codec_mut(&mut self) -> &mut C {
         &mut self.codec
     }
 
     /// Bytes encoded and not yet sent.
+    ///
+    /// ```
+    /// use futures_sink::Sink;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::Framed;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Waker};
+    /// # mod memory {
+    /// #     use pipe_core::adapter::{PollWrite, WriteFn};
+    /// #     use std::{io, task::{Context, Poll}};
+    /// #     #[derive(Default)]
+    /// #     pub struct Memory(pub Vec<u8>);
+    /// #     impl PollWrite for Memory {
+    /// #         fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R {
+    /// #             f(&mut |_cx, bufs| {
+    /// #                 bufs.iter().for_each(|b| self.0.extend_from_slice(b));
+    /// #                 Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()))
+    /// #             })
+    /// #         }
+    /// #         fn poll_flush_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// #             Poll::Ready(Ok(()))
+    /// #         }
+    /// #         fn poll_close_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// #             Poll::Ready(Ok(()))
+    /// #         }
+    /// #     }
+    /// # }
+    /// # use memory::Memory;
+    /// // `Memory`: a `PollWrite` that keeps what is written (see `adapter::PollWrite`).
+    /// let mut framed = Framed::new(Memory::default(), LinesCodec::new());
+    /// Pin::new(&mut framed).start_send("hi")?;
+    /// assert_eq!(framed.write_buffered(), 3);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(Sink::<&str>::poll_flush(Pin::new(&mut framed), &mut cx).is_ready());
+    /// assert_eq!(framed.write_buffered(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn write_buffered(&self) -> usize {
         self.write.buffer.len()
     }
 
     /// Sets the write side's high-water mark: once that many bytes are buffered,
     /// `poll_ready` flushes first.
+    ///
+    /// ```
+    /// use futures_sink::Sink;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::Framed;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Waker};
+    /// # mod memory {
+    /// #     use pipe_core::adapter::{PollWrite, WriteFn};
+    /// #     use std::{io, task::{Context, Poll}};
+    /// #     #[derive(Default)]
+    /// #     pub struct Memory(pub Vec<u8>);
+    /// #     impl PollWrite for Memory {
+    /// #         fn with_writer<R>(&mut self, f: impl FnOnce(&mut WriteFn<'_>) -> R) -> R {
+    /// #             f(&mut |_cx, bufs| {
+    /// #                 bufs.iter().for_each(|b| self.0.extend_from_slice(b));
+    /// #                 Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()))
+    /// #             })
+    /// #         }
+    /// #         fn poll_flush_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// #             Poll::Ready(Ok(()))
+    /// #         }
+    /// #         fn poll_close_transport(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// #             Poll::Ready(Ok(()))
+    /// #         }
+    /// #     }
+    /// # }
+    /// # use memory::Memory;
+    /// // `Memory`: a `PollWrite` that keeps what is written (see `adapter::PollWrite`).
+    /// let mut framed = Framed::new(Memory::default(), LinesCodec::new());
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// framed.set_high_water(4);
+    /// Pin::new(&mut framed).start_send("hi")?;
+    /// assert!(Sink::<&str>::poll_ready(Pin::new(&mut framed), &mut cx).is_ready());
+    /// assert_eq!(framed.write_buffered(), 3); // under the mark: kept
+    /// Pin::new(&mut framed).start_send("yo")?;
+    /// assert!(Sink::<&str>::poll_ready(Pin::new(&mut framed), &mut cx).is_ready());
+    /// assert_eq!(framed.get_ref().0, b"hi\nyo\n"); // at the mark: written out first
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_high_water(&mut self, bytes: usize) {
         self.write.high_water = bytes;
     }
 
     /// The transport (with the bytes it has read and not decoded) and the codec; bytes
     /// encoded and not yet sent are dropped (flush first).
+    ///
+    /// ```
+    /// use futures_core::Stream;
+    /// use pipe_core::codec::LinesCodec;
+    /// use pipe_core::framed::Framed;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Waker};
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"one\ntwo\n")?;
+    /// let mut framed = Framed::new(reader, LinesCodec::new());
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(Pin::new(&mut framed).poll_next(&mut cx).is_ready()); // "one"
+    /// let (reader, _codec) = framed.into_parts();
+    /// assert_eq!(reader.buffered(), 4); // "two\n", read and not decoded
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_parts(self) -> (T, C) {
         (self.inner, self.codec)
     }

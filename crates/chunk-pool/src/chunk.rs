@@ -35,12 +35,29 @@ impl Chunk {
     }
 
     /// The number of bytes the chunk holds.
+    ///
+    /// ```
+    /// let chunk = chunk_pool::Pool::global().acquire(5000)?;
+    /// assert_eq!(chunk.capacity(), 8192); // 5000 rounded up to its class
+    /// assert_eq!(chunk.len(), chunk.capacity());
+    /// # Ok::<(), chunk_pool::PoolError>(())
+    /// ```
     #[inline]
     pub fn capacity(&self) -> usize {
         self.buf.len()
     }
 
-    /// Whether the chunk returns to a class queue (false for chunks above the largest class).
+    /// Whether the chunk belongs to a size class, so it may be kept for reuse when dropped (in
+    /// this thread's cache or its class queue); false for chunks above the largest class.
+    ///
+    /// ```
+    /// let pool = chunk_pool::Pool::new(chunk_pool::PoolConfig::new().max_chunk(8192))?;
+    /// assert!(pool.acquire(8192)?.is_pooled());
+    /// let big = pool.acquire(8193)?; // above the largest class
+    /// assert!(!big.is_pooled());
+    /// assert_eq!(big.capacity(), 8193);
+    /// # Ok::<(), chunk_pool::PoolError>(())
+    /// ```
     pub fn is_pooled(&self) -> bool {
         self.home
             .as_ref()

@@ -122,6 +122,18 @@ impl PoolConfig {
 }
 
 /// Why a pool call failed.
+///
+/// ```
+/// use chunk_pool::{Pool, PoolConfig, PoolError};
+/// let err = Pool::new(PoolConfig::new().min_chunk(100)).unwrap_err();
+/// assert!(matches!(err, PoolError::InvalidConfig(_)));
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid pool configuration: min_chunk must be a power of two of at least 64"
+/// );
+/// let err = Pool::global().acquire(usize::MAX).unwrap_err();
+/// assert_eq!(err, PoolError::TooLarge { requested: usize::MAX });
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PoolError {
@@ -158,6 +170,15 @@ impl std::error::Error for PoolError {}
 /// A thread's cache is private: while the thread lives, other threads' `acquire`s do not see
 /// its idle chunks. When the thread exits, its cache goes to the shared queues (freed where a
 /// queue is full).
+///
+/// ```
+/// use chunk_pool::{Pool, PoolConfig};
+/// let pool = Pool::new(PoolConfig::default())?;
+/// let handle = pool.clone();
+/// drop(handle.acquire(100)?);
+/// assert_eq!(pool.stats().acquired, 1); // counted by the one pool both handles share
+/// # Ok::<(), chunk_pool::PoolError>(())
+/// ```
 #[derive(Clone)]
 pub struct Pool {
     pub(crate) inner: Arc<Inner>,
@@ -205,6 +226,14 @@ const MAX_IDLE_CHUNKS: usize = 1 << 24;
 
 impl Pool {
     /// Makes a pool; fails if the configuration is out of range.
+    ///
+    /// ```
+    /// use chunk_pool::{Pool, PoolConfig};
+    /// let pool = Pool::new(PoolConfig::new().min_chunk(64).max_chunk(1024))?;
+    /// assert_eq!((pool.min_chunk(), pool.max_chunk()), (64, 1024));
+    /// assert!(Pool::new(PoolConfig::new().min_chunk(2048).max_chunk(1024)).is_err());
+    /// # Ok::<(), chunk_pool::PoolError>(())
+    /// ```
     pub fn new(config: PoolConfig) -> Result<Pool, PoolError> {
         let PoolConfig {
             min_chunk,
@@ -264,6 +293,12 @@ impl Pool {
     }
 
     /// The process-wide default pool, made with [`PoolConfig::default`] on first use.
+    ///
+    /// ```
+    /// use chunk_pool::Pool;
+    /// assert!(std::ptr::eq(Pool::global(), Pool::global())); // one pool for the process
+    /// assert_eq!((Pool::global().min_chunk(), Pool::global().max_chunk()), (4096, 1 << 20));
+    /// ```
     pub fn global() -> &'static Pool {
         static GLOBAL: OnceLock<Pool> = OnceLock::new();
         GLOBAL
@@ -273,10 +308,22 @@ impl Pool {
     /// Hands out a chunk of at least `size` bytes (at least one byte for `size == 0`).
     ///
     /// Sizes up to the largest class are rounded up to their class and served from idle chunks
-    /// when this thread's cache or the class's shared queue holds any. Larger sizes get an unpooled chunk of exactly `size` bytes, freed when
-    /// dropped; if that allocation is impossible the call fails with [`PoolError::TooLarge`]
-    /// rather than aborting (and is not counted in [`stats`](Pool::stats)). A reused chunk
-    /// holds whatever its last user wrote.
+    /// when this thread's cache or the class's shared queue holds any. Larger sizes get an
+    /// unpooled chunk of exactly `size` bytes, freed when dropped; if that allocation is
+    /// impossible the call fails with [`PoolError::TooLarge`] rather than aborting (and is not
+    /// counted in [`stats`](Pool::stats)). A reused chunk holds whatever its last user wrote.
+    ///
+    /// ```
+    /// let pool = chunk_pool::Pool::new(chunk_pool::PoolConfig::default())?;
+    /// let mut chunk = pool.acquire(0)?;
+    /// assert_eq!(chunk.capacity(), 4096); // the smallest class
+    /// chunk[0] = 7;
+    /// drop(chunk);
+    /// let again = pool.acquire(100)?;
+    /// assert_eq!(again[0], 7); // the same memory, as its last user left it
+    /// assert_eq!(pool.stats().reused, 1);
+    /// # Ok::<(), chunk_pool::PoolError>(())
+    /// ```
     #[inline]
     pub fn acquire(&self, size: usize) -> Result<Chunk, PoolError> {
         let Some(class) = self.inner.class_of(size) else {
@@ -375,6 +422,16 @@ impl Pool {
     /// Other threads' caches are private to them; each holds at most
     /// [`PoolConfig::thread_cache_bytes`] per class and is emptied when its thread exits.
     /// Returns the number of chunks freed.
+    ///
+    /// ```
+    /// let pool = chunk_pool::Pool::new(chunk_pool::PoolConfig::default())?;
+    /// let (a, b) = (pool.acquire(10)?, pool.acquire(10)?);
+    /// drop((a, b));
+    /// assert_eq!(pool.stats().idle_chunks, 2);
+    /// assert_eq!(pool.trim(), 2);
+    /// assert_eq!(pool.stats().idle_chunks, 0);
+    /// # Ok::<(), chunk_pool::PoolError>(())
+    /// ```
     pub fn trim(&self) -> u64 {
         let freed = cache::trim_local(&self.inner) + self.inner.drain_queues();
         self.inner.shared.add_shared(Counter::Freed, freed);
@@ -382,6 +439,17 @@ impl Pool {
     }
 
     /// A snapshot of the pool's counters.
+    ///
+    /// ```
+    /// let pool = chunk_pool::Pool::new(chunk_pool::PoolConfig::default())?;
+    /// let chunk = pool.acquire(5000)?;
+    /// let stats = pool.stats();
+    /// assert_eq!((stats.acquired, stats.allocated), (1, 1));
+    /// assert_eq!(stats.outstanding_bytes, 8192);
+    /// drop(chunk);
+    /// assert_eq!(pool.stats().returned, 1);
+    /// # Ok::<(), chunk_pool::PoolError>(())
+    /// ```
     pub fn stats(&self) -> PoolStats {
         let shards = self.inner.shards.lock().unwrap_or_else(|e| e.into_inner());
         stats::sum(shards.iter().map(|s| &**s).chain([&self.inner.shared]))
@@ -389,6 +457,16 @@ impl Pool {
 
     /// The capacity a request of `size` bytes gets: its class size, or `size` itself above the
     /// largest class.
+    ///
+    /// ```
+    /// use chunk_pool::{Pool, PoolConfig};
+    /// let pool = Pool::new(PoolConfig::new().min_chunk(64).max_chunk(1024))?;
+    /// assert_eq!(pool.chunk_size_for(0), 64);
+    /// assert_eq!(pool.chunk_size_for(100), 128);
+    /// assert_eq!(pool.chunk_size_for(5000), 5000); // above the largest class: as asked
+    /// assert_eq!(pool.acquire(100)?.capacity(), pool.chunk_size_for(100));
+    /// # Ok::<(), chunk_pool::PoolError>(())
+    /// ```
     pub fn chunk_size_for(&self, size: usize) -> usize {
         match self.inner.class_of(size) {
             Some(class) => self.inner.class_size(class),
@@ -397,11 +475,26 @@ impl Pool {
     }
 
     /// The largest pooled chunk size.
+    ///
+    /// ```
+    /// let pool = chunk_pool::Pool::new(chunk_pool::PoolConfig::new().max_chunk(8192))?;
+    /// assert_eq!(pool.max_chunk(), 8192);
+    /// assert!(pool.acquire(pool.max_chunk())?.is_pooled());
+    /// assert!(!pool.acquire(pool.max_chunk() + 1)?.is_pooled());
+    /// # Ok::<(), chunk_pool::PoolError>(())
+    /// ```
     pub fn max_chunk(&self) -> usize {
         self.inner.max_chunk
     }
 
     /// The smallest chunk size.
+    ///
+    /// ```
+    /// let pool = chunk_pool::Pool::new(chunk_pool::PoolConfig::new().min_chunk(256))?;
+    /// assert_eq!(pool.min_chunk(), 256);
+    /// assert_eq!(pool.acquire(1)?.capacity(), 256);
+    /// # Ok::<(), chunk_pool::PoolError>(())
+    /// ```
     pub fn min_chunk(&self) -> usize {
         1 << self.inner.min_shift
     }

@@ -49,6 +49,19 @@ impl Shard {
 /// snapshot is taken counter by counter, so it may be a moment out of step, its fields with
 /// each other too (`outstanding_bytes` above 0 with `outstanding_chunks` at 0, say; the derived
 /// fields never go below 0); at rest it is exact.
+///
+/// ```
+/// use chunk_pool::{Pool, PoolConfig, PoolStats};
+/// let pool = Pool::new(PoolConfig::default())?;
+/// assert_eq!(pool.stats(), PoolStats::default()); // nothing counted yet
+/// let chunk = pool.acquire(100)?;
+/// let stats = pool.stats();
+/// assert_eq!((stats.outstanding_chunks, stats.outstanding_bytes), (1, 4096));
+/// drop(chunk);
+/// let stats = pool.stats();
+/// assert_eq!((stats.returned, stats.outstanding_chunks, stats.idle_chunks), (1, 0, 1));
+/// # Ok::<(), chunk_pool::PoolError>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PoolStats {

@@ -218,6 +218,18 @@ pub fn pipe() -> (PipeWriter, PipeReader) {
 
 /// An in-process pipe with the given options. Error (`InvalidInput`): `pause` is 0 or not
 /// above `resume`.
+///
+/// ```
+/// use pipe_core::AsyncPipeOptions;
+/// use pipe_core::async_pipe::pipe_with;
+/// let (mut writer, _reader) = pipe_with(AsyncPipeOptions::new().pause(16).resume(8))?;
+/// writer.write_now(b"abc")?;
+/// assert_eq!(writer.unread(), 3);
+///
+/// let refused = pipe_with(AsyncPipeOptions::new().pause(8).resume(16)).unwrap_err();
+/// assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn pipe_with(options: AsyncPipeOptions) -> io::Result<(PipeWriter, PipeReader)> {
     let AsyncPipeOptions {
         pipe,
@@ -517,14 +529,47 @@ fn lock(shared: &Mutex<Shared>) -> Locked<'_> {
 /// ([`get_buffer`](PipeWriter::get_buffer) + [`buffer_written`](PipeWriter::buffer_written)),
 /// then [`flush`](PipeWriter::flush), which is where backpressure waits; finally
 /// [`complete`](PipeWriter::complete). Dropping the writer completes it cleanly.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// let mut buf = writer.get_buffer(6)?;
+/// buf[..6].copy_from_slice(b"hello\n");
+/// drop(buf); // releases the lock; the space stays lent until committed
+/// writer.buffer_written(6)?;
+/// writer.flush().await?;
+/// writer.complete();
+/// assert_eq!(pipe_core::adapter::read_to_end(&mut reader).await?, "hello\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub struct PipeWriter {
     shared: Arc<Mutex<Shared>>,
 }
 
 /// Writable pooled space lent by [`PipeWriter::get_buffer`]: it derefs to `&mut [u8]`. Fill a
-/// prefix, drop it (or call [`commit`](PipeBuffer::commit)), and commit the count with
-/// [`PipeWriter::buffer_written`]. It holds the pipe's lock, so fill it without awaiting
+/// prefix, then commit the count: with [`commit`](PipeBuffer::commit), or by dropping it and
+/// calling [`PipeWriter::buffer_written`]. It holds the pipe's lock, so fill it without awaiting
 /// (it is not `Send`, so a spawned task cannot hold it across an `.await`).
+///
+/// ```
+/// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+/// let mut buf = writer.get_buffer(4)?;
+/// assert!(buf.len() >= 4); // derefs to the lent space
+/// buf[..4].copy_from_slice(b"ping");
+/// buf.commit(4)?;
+/// assert_eq!(reader.buffered(), 4);
+/// # Ok::<(), pipe_core::WriteError>(())
+/// ```
 pub struct PipeBuffer<'a> {
     guard: Locked<'a>,
 }
@@ -554,6 +599,18 @@ impl DerefMut for PipeBuffer<'_> {
 impl PipeBuffer<'_> {
     /// Commits `n` bytes written at its start and wakes the reader: the same as dropping it
     /// and calling [`PipeWriter::buffer_written`].
+    ///
+    /// ```
+    /// use pipe_core::WriteError;
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// let mut buf = writer.get_buffer(2)?;
+    /// buf[..2].copy_from_slice(b"ok");
+    /// buf.commit(2)?;
+    /// assert_eq!(reader.buffered(), 2);
+    /// // The loan is over: there is nothing left to commit.
+    /// assert_eq!(writer.buffer_written(2), Err(WriteError::NothingLent));
+    /// # Ok::<(), WriteError>(())
+    /// ```
     pub fn commit(mut self, n: usize) -> Result<(), WriteError> {
         commit(&mut self.guard, n)
     }
@@ -585,6 +642,15 @@ impl PipeWriter {
     /// [`Pipe::get_buffer`]). Errors, with nothing changed: [`WriteError::ReaderGone`],
     /// [`WriteError::Closed`] (after the async `Write` traits' shutdown or close),
     /// [`WriteError::SizeHintTooLarge`].
+    ///
+    /// ```
+    /// use pipe_core::WriteError;
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// assert!(writer.get_buffer(16)?.len() >= 16);
+    /// drop(reader);
+    /// assert!(matches!(writer.get_buffer(16), Err(WriteError::ReaderGone)));
+    /// # Ok::<(), WriteError>(())
+    /// ```
     pub fn get_buffer(&mut self, size_hint: usize) -> Result<PipeBuffer<'_>, WriteError> {
         let mut guard = self.lock();
         if guard.reader_gone {
@@ -597,12 +663,35 @@ impl PipeWriter {
     /// Commits `n` bytes written at the start of the last buffer handed out, and wakes the
     /// reader. Errors, with nothing changed: [`WriteError::ReaderGone`], [`WriteError::Closed`],
     /// [`WriteError::NothingLent`], [`WriteError::Overcommit`].
+    ///
+    /// ```
+    /// use pipe_core::WriteError;
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// let mut buf = writer.get_buffer(3)?;
+    /// buf[..3].copy_from_slice(b"abc");
+    /// drop(buf);
+    /// writer.buffer_written(3)?;
+    /// assert_eq!(reader.buffered(), 3);
+    /// assert_eq!(writer.buffer_written(1), Err(WriteError::NothingLent)); // one commit per loan
+    /// # Ok::<(), WriteError>(())
+    /// ```
     pub fn buffer_written(&mut self, n: usize) -> Result<(), WriteError> {
         commit(&mut self.lock(), n)
     }
 
     /// Copies `data` in and wakes the reader, without waiting: backpressure is for
     /// [`flush`](PipeWriter::flush). Errors: [`WriteError::ReaderGone`], [`WriteError::Closed`].
+    ///
+    /// ```
+    /// use pipe_core::{AsyncPipeOptions, WriteError};
+    /// let options = AsyncPipeOptions::new().pause(4).resume(2);
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe_with(options)?;
+    /// writer.write_now(b"0123456789")?; // past `pause`: it does not wait
+    /// assert_eq!(reader.buffered(), 10);
+    /// drop(reader);
+    /// assert_eq!(writer.write_now(b"x"), Err(WriteError::ReaderGone));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn write_now(&mut self, data: &[u8]) -> Result<(), WriteError> {
         let mut shared = self.lock();
         if shared.reader_gone {
@@ -619,11 +708,34 @@ impl PipeWriter {
     /// `resume`, unless the reader is waiting for more bytes to finish a frame (then the
     /// writer goes on, up to that frame's size within the maximum frame). Error of kind
     /// `BrokenPipe` when the reader is gone. Cancel safe: it only waits.
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    /// let options = pipe_core::AsyncPipeOptions::new().pause(4).resume(2);
+    /// let (mut writer, mut reader) = pipe_core::async_pipe::pipe_with(options)?;
+    /// writer.write_now(b"abcdef")?;
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let mut flush = std::pin::pin!(writer.flush());
+    /// assert!(flush.as_mut().poll(&mut cx).is_pending()); // 6 unread: past `pause`, it waits
+    /// assert_eq!(reader.with_pipe(|pipe| pipe.read_exact(4))?, "abcd"); // down to `resume`
+    /// assert!(matches!(flush.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn flush(&mut self) -> io::Result<()> {
         std::future::poll_fn(|cx| self.poll_flush(cx)).await
     }
 
     /// The poll behind [`flush`](PipeWriter::flush).
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(matches!(writer.poll_flush(&mut cx), Poll::Ready(Ok(())))); // nothing unread
+    /// drop(reader);
+    /// let gone = writer.poll_flush(&mut cx);
+    /// assert!(matches!(gone, Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe));
+    /// ```
     pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.lock().poll_writer(cx)
     }
@@ -632,6 +744,28 @@ impl PipeWriter {
     /// piece. Error: `BrokenPipe` when the reader is gone. If cancelled, a prefix of `data` may
     /// have been written (use [`write_vectored_all`](PipeWriter::write_vectored_all) to know
     /// how much).
+    ///
+    /// ```
+    /// # futures_executor_free::run(async {
+    /// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_all(b"+OK\r\n").await?;
+    /// assert_eq!(writer.unread(), 5);
+    /// assert_eq!(pipe_core::adapter::read_line(&mut reader, false).await?.unwrap(), "+OK");
+    /// drop(reader);
+    /// let err = writer.write_all(b"late").await.unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// # mod futures_executor_free {
+    /// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+    /// #         let mut f = std::pin::pin!(f);
+    /// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #         loop {
+    /// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+    /// #         }
+    /// #     }
+    /// # }
+    /// ```
     pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
         self.write_vectored_all(&mut &mut [IoSlice::new(data)][..])
             .await
@@ -676,6 +810,17 @@ impl PipeWriter {
     /// Waits out backpressure, then copies in as much of `data` as backpressure allows (up to
     /// `pause` bytes unread, or while the reader waits for a frame, up to what that frame
     /// needs): the `poll_write` of the async `Write` traits. Ready with the count written.
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    /// let options = pipe_core::AsyncPipeOptions::new().pause(4).resume(2);
+    /// let (mut writer, _reader) = pipe_core::async_pipe::pipe_with(options)?;
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// // Up to `pause` (4) unread bytes go in; then the writer waits for the reader.
+    /// assert!(matches!(writer.poll_write(&mut cx, b"abcdef"), Poll::Ready(Ok(4))));
+    /// assert!(writer.poll_write(&mut cx, b"ef").is_pending());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn poll_write(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         let mut shared = self.lock();
         std::task::ready!(shared.poll_writer(cx))?;
@@ -688,23 +833,60 @@ impl PipeWriter {
     }
 
     /// Bytes written and not yet read.
+    ///
+    /// ```
+    /// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"abcdef")?;
+    /// assert_eq!(writer.unread(), 6);
+    /// assert_eq!(reader.with_pipe(|pipe| pipe.read_exact(4))?, "abcd");
+    /// assert_eq!(writer.unread(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn unread(&self) -> usize {
         self.lock().pipe.len()
     }
 
     /// Whether the reader completed or was dropped (every write then fails).
+    ///
+    /// ```
+    /// let (writer, reader) = pipe_core::async_pipe::pipe();
+    /// assert!(!writer.is_reader_gone());
+    /// reader.complete();
+    /// assert!(writer.is_reader_gone());
+    /// ```
     pub fn is_reader_gone(&self) -> bool {
         self.lock().reader_gone
     }
 
     /// Completes the write side cleanly: the reader gets the rest, then the end (or a partial
     /// frame). A buffer on loan and not committed is dropped.
+    ///
+    /// ```
+    /// use pipe_core::ReadError;
+    /// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"last")?;
+    /// writer.complete();
+    /// assert!(reader.with_pipe(|pipe| pipe.is_closed()));
+    /// assert_eq!(reader.with_pipe(|pipe| pipe.read_exact(4))?, "last"); // the rest, then the end
+    /// assert!(matches!(reader.with_pipe(|pipe| pipe.read_exact(1)), Err(ReadError::End)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn complete(self) {
         // Drop does it.
     }
 
     /// Completes the write side with an error: the reader gets the buffered bytes, then this
     /// error on every read they cannot serve.
+    ///
+    /// ```
+    /// use pipe_core::ReadError;
+    /// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"ab")?;
+    /// writer.complete_with_error(std::io::Error::other("upstream failed"));
+    /// assert_eq!(reader.with_pipe(|pipe| pipe.read_exact(2))?, "ab"); // the buffered bytes first
+    /// assert!(matches!(reader.with_pipe(|pipe| pipe.read_exact(1)), Err(ReadError::Stream(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn complete_with_error(self, error: io::Error) {
         let mut shared = self.lock();
         let _ = shared.pipe.eof_with_error(error);
@@ -712,7 +894,20 @@ impl PipeWriter {
     }
 
     /// The `poll_shutdown`/`poll_close` of the async `Write` traits: completes cleanly, the
-    /// writer stays (every later write fails with `BrokenPipe`).
+    /// writer stays (every later write fails: [`WriteError::Closed`] from `get_buffer`,
+    /// `buffer_written` and `write_now`, `BrokenPipe` from the async writes).
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    /// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"done")?;
+    /// assert!(matches!(writer.poll_complete(), Poll::Ready(Ok(()))));
+    /// assert!(reader.with_pipe(|pipe| pipe.is_closed()));
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let late = writer.poll_write(&mut cx, b"more");
+    /// assert!(matches!(late, Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe));
+    /// # Ok::<(), pipe_core::WriteError>(())
+    /// ```
     pub fn poll_complete(&mut self) -> Poll<io::Result<()>> {
         let mut shared = self.lock();
         let _ = shared.pipe.eof();
@@ -739,6 +934,28 @@ impl Drop for PipeWriter {
 ///
 /// `read_lines_with` runs its callback under the pipe's lock: the callback must not use the
 /// writer.
+///
+/// ```
+/// # futures_executor_free::run(async {
+/// use pipe_core::adapter::{read_exact, read_line};
+/// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+/// writer.write_now(b"$3\r\nabc")?;
+/// assert_eq!(read_line(&mut reader, false).await?.unwrap(), "$3");
+/// assert_eq!(read_exact(&mut reader, 3).await?.unwrap(), "abc");
+/// reader.complete();
+/// assert_eq!(writer.write_now(b"x"), Err(pipe_core::WriteError::ReaderGone));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # mod futures_executor_free {
+/// #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #         let mut f = std::pin::pin!(f);
+/// #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #         loop {
+/// #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+/// #         }
+/// #     }
+/// # }
+/// ```
 pub struct PipeReader {
     shared: Arc<Mutex<Shared>>,
 }
@@ -839,6 +1056,15 @@ impl PollRead for PipeReader {
 
 impl PipeReader {
     /// Bytes written and not yet read.
+    ///
+    /// ```
+    /// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"abc")?;
+    /// assert_eq!(reader.buffered(), 3);
+    /// assert_eq!(reader.with_pipe(|pipe| pipe.read_exact(1))?, "a");
+    /// assert_eq!(reader.buffered(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn buffered(&self) -> usize {
         lock(&self.shared).pipe.len()
     }
@@ -847,6 +1073,16 @@ impl PipeReader {
     /// forms included), for parsers that wait with `fill_more` ([`crate::adapter::fill_more`]) only
     /// when a read says `NeedMore`. A writer waiting for room is woken if `f` made enough. `f`
     /// must not use the writer half.
+    ///
+    /// ```
+    /// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"GET /\r\nHost: x\r\n")?;
+    /// assert_eq!(reader.with_pipe(|pipe| pipe.read_line(false))?, "GET /");
+    /// // A `*_ref` read lends the pipe's memory only inside `f`: copy out what is kept.
+    /// let host = reader.with_pipe(|pipe| pipe.read_line_ref(false).map(<[u8]>::to_vec))?;
+    /// assert_eq!(host, b"Host: x");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_pipe<R>(&mut self, f: impl FnOnce(&mut Pipe) -> R) -> R {
         let mut shared = lock(&self.shared);
         shared.grant = 0; // not waiting while it parses
@@ -861,12 +1097,36 @@ impl PipeReader {
     }
 
     /// Changes the maximum frame size (see [`Pipe::set_max_frame`]).
+    ///
+    /// ```
+    /// use pipe_core::ReadError;
+    /// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+    /// reader.set_max_frame(4);
+    /// writer.write_now(b"too long")?;
+    /// let line = reader.with_pipe(|pipe| pipe.read_line(false));
+    /// assert!(matches!(line, Err(ReadError::LimitExceeded { limit: 4, .. })));
+    /// # Ok::<(), pipe_core::WriteError>(())
+    /// ```
     pub fn set_max_frame(&mut self, max_frame: usize) {
         lock(&self.shared).pipe.set_max_frame(max_frame);
     }
 
     /// Copies buffered bytes into `out`, waiting for the writer if nothing is buffered: the
     /// `poll_read` of the async `Read` traits. `Ok(0)` at a clean end.
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    /// let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let mut out = [0; 8];
+    /// assert!(reader.poll_read_into(&mut cx, &mut out).is_pending()); // nothing yet
+    /// writer.write_now(b"hello")?;
+    /// assert!(matches!(reader.poll_read_into(&mut cx, &mut out), Poll::Ready(Ok(5))));
+    /// assert_eq!(&out[..5], b"hello");
+    /// writer.complete();
+    /// assert!(matches!(reader.poll_read_into(&mut cx, &mut out), Poll::Ready(Ok(0)))); // the end
+    /// # Ok::<(), pipe_core::WriteError>(())
+    /// ```
     pub fn poll_read_into(
         &mut self,
         cx: &mut Context<'_>,
@@ -875,8 +1135,22 @@ impl PipeReader {
         self.with_parts(|pipe, fill| pipe.poll_read_into(cx, out, fill))
     }
 
-    /// Stops reading: the buffered bytes go back to the pool and the writer's next call fails
-    /// with `BrokenPipe` ([`WriteError::ReaderGone`]). Dropping the reader does the same.
+    /// Stops reading: the buffered bytes go back to the pool and the writer's next write fails
+    /// ([`WriteError::ReaderGone`] from `get_buffer`, `buffer_written` and `write_now`,
+    /// `BrokenPipe` from the async writes). Dropping the reader does the same.
+    ///
+    /// ```
+    /// use pipe_core::{AsyncPipeOptions, Pool, PoolConfig, WriteError};
+    /// let pool = Pool::new(PoolConfig::new())?;
+    /// let options = AsyncPipeOptions::new().pool(pool.clone());
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe_with(options)?;
+    /// writer.write_now(b"never read")?;
+    /// assert_eq!(pool.stats().outstanding_chunks, 1);
+    /// reader.complete();
+    /// assert_eq!(pool.stats().outstanding_chunks, 0); // back to the pool
+    /// assert_eq!(writer.write_now(b"x"), Err(WriteError::ReaderGone));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn complete(self) {
         // Drop does it.
     }

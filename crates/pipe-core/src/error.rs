@@ -19,6 +19,18 @@ use bytes::Bytes;
 /// | [`LimitExceeded`](ReadError::LimitExceeded) | the frame would pass the maximum frame size | nothing |
 ///
 /// An empty frame is `Ok` with an empty slice, never one of these.
+///
+/// ```
+/// use pipe_core::{Pipe, PipeOptions, ReadError};
+/// let mut pipe = Pipe::with_options(PipeOptions::new().max_frame(4));
+/// pipe.write_all(b"too long\n")?;
+/// let err = pipe.read_line(false).unwrap_err();
+/// assert!(matches!(err, ReadError::LimitExceeded { limit: 4, buffered: 9 }));
+/// assert_eq!(err.to_string(), "frame longer than the limit of 4 bytes (9 bytes buffered)");
+/// assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::InvalidData);
+/// assert_eq!(pipe.len(), 9); // nothing consumed
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum ReadError {
@@ -51,11 +63,31 @@ pub enum ReadError {
 
 impl ReadError {
     /// Whether this is [`ReadError::NeedMore`]: the only outcome that more data can change.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"no newline yet")?;
+    /// assert!(pipe.read_line(false).unwrap_err().is_need_more());
+    /// pipe.write_all(b"\n")?;
+    /// assert_eq!(pipe.read_line(false)?, "no newline yet");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_need_more(&self) -> bool {
         matches!(self, ReadError::NeedMore)
     }
 
     /// Whether this is [`ReadError::End`].
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"last\n")?;
+    /// pipe.eof()?;
+    /// assert_eq!(pipe.read_line(false)?, "last");
+    /// let err = pipe.read_line(false).unwrap_err();
+    /// assert!(err.is_end());
+    /// assert_eq!(err.to_string(), "end of stream");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_end(&self) -> bool {
         matches!(self, ReadError::End)
     }
@@ -111,31 +143,89 @@ impl From<ReadError> for io::Error {
 
 /// The error a writer closed the pipe with (`Pipe::eof_with_error`). Cloning shares it, so every
 /// read after the data runs out reports the very same error.
+///
+/// ```
+/// use pipe_core::{Pipe, ReadError};
+/// use std::io::{Error, ErrorKind};
+/// let mut pipe = Pipe::new();
+/// pipe.eof_with_error(Error::from(ErrorKind::ConnectionReset))?;
+/// let Err(ReadError::Stream(e)) = pipe.read_line(false) else { unreachable!() };
+/// assert_eq!(e.kind(), ErrorKind::ConnectionReset);
+/// assert_eq!(e.to_string(), "connection reset");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct StreamError(Arc<io::Error>);
 
 impl StreamError {
     /// Wraps an I/O error.
+    ///
+    /// ```
+    /// let e = pipe_core::StreamError::new(std::io::Error::other("disk on fire"));
+    /// assert_eq!(e.kind(), std::io::ErrorKind::Other);
+    /// assert_eq!(e.to_string(), "disk on fire");
+    /// ```
     pub fn new(error: io::Error) -> StreamError {
         StreamError(Arc::new(error))
     }
 
     /// The kind of the underlying error.
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, ReadError};
+    /// use std::io::{Error, ErrorKind};
+    /// let mut pipe = Pipe::new();
+    /// pipe.eof_with_error(Error::from(ErrorKind::TimedOut))?;
+    /// let Err(ReadError::Stream(e)) = pipe.read_exact(1) else { unreachable!() };
+    /// assert_eq!(e.kind(), ErrorKind::TimedOut);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn kind(&self) -> io::ErrorKind {
         self.0.kind()
     }
 
     /// The underlying error.
+    ///
+    /// ```
+    /// use std::io::{Error, ErrorKind};
+    /// let e = pipe_core::StreamError::new(Error::new(ErrorKind::TimedOut, "no reply in 5 s"));
+    /// let io: &Error = e.get_ref();
+    /// assert_eq!(io.kind(), ErrorKind::TimedOut);
+    /// assert_eq!(io.get_ref().unwrap().to_string(), "no reply in 5 s");
+    /// ```
     pub fn get_ref(&self) -> &io::Error {
         &self.0
     }
 
     /// Whether two handles share one error (the same `eof_with_error` call).
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, ReadError, StreamError};
+    /// use std::io::{Error, ErrorKind};
+    /// let mut pipe = Pipe::new();
+    /// pipe.eof_with_error(Error::from(ErrorKind::BrokenPipe))?;
+    /// let Err(ReadError::Stream(a)) = pipe.read_line(false) else { unreachable!() };
+    /// let Err(ReadError::Stream(b)) = pipe.read_exact(3) else { unreachable!() };
+    /// assert!(a.same_as(&b)); // every read reports the very same error
+    /// assert!(!a.same_as(&StreamError::new(Error::from(ErrorKind::BrokenPipe))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn same_as(&self, other: &StreamError) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
 
-    /// An `io::Error` of the same kind that carries this one as its source.
+    /// An `io::Error` of the same kind that carries this one as its inner error
+    /// ([`get_ref`](io::Error::get_ref)); its `source` is the underlying error.
+    ///
+    /// ```
+    /// use pipe_core::StreamError;
+    /// use std::io::{Error, ErrorKind};
+    /// let e = StreamError::new(Error::from(ErrorKind::ConnectionAborted));
+    /// let io = e.to_io_error();
+    /// assert_eq!(io.kind(), ErrorKind::ConnectionAborted);
+    /// let inner = io.get_ref().and_then(|inner| inner.downcast_ref::<StreamError>());
+    /// assert!(inner.is_some_and(|inner| inner.same_as(&e)));
+    /// ```
     pub fn to_io_error(&self) -> io::Error {
         io::Error::new(self.kind(), self.clone())
     }
@@ -154,6 +244,17 @@ impl std::error::Error for StreamError {
 }
 
 /// Why a write-side call failed. Nothing changed in the pipe.
+///
+/// ```
+/// use pipe_core::{Pipe, WriteError};
+/// let mut pipe = Pipe::new();
+/// pipe.eof()?;
+/// let err = pipe.write_all(b"late").unwrap_err();
+/// assert_eq!(err, WriteError::Closed);
+/// assert_eq!(err.to_string(), "the write side is closed");
+/// assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::BrokenPipe);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WriteError {
@@ -213,6 +314,17 @@ impl From<WriteError> for io::Error {
 }
 
 /// Why `find` or `find_byte` could not search.
+///
+/// ```
+/// use pipe_core::{FindError, Pipe};
+/// let mut pipe = Pipe::new();
+/// pipe.write_all(b"abc")?;
+/// let err = pipe.find(b"c", 1..9).unwrap_err();
+/// assert_eq!(err, FindError::InvalidRange { start: 1, end: 9, len: 3 });
+/// assert_eq!(err.to_string(), "range 1..9 is not within the 3 buffered bytes");
+/// assert_eq!(pipe.find_byte(b'c', 1..)?, Some(2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FindError {

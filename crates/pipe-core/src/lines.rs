@@ -18,6 +18,26 @@ use crate::error::{ReadError, read_error_of};
 ///   after it follow (tokio-util's `LinesCodec` does the same);
 /// - a partial last line (`UnexpectedEof` with the leftover, see [`read_error_of`]) or a
 ///   transport error is yielded once, then the stream ends (`None`).
+///
+/// ```
+/// use futures_core::Stream;
+/// use pipe_core::{AsyncPipeOptions, Lines};
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll, Waker};
+/// let options = AsyncPipeOptions::new().max_frame(4);
+/// let (mut writer, reader) = pipe_core::async_pipe::pipe_with(options)?;
+/// writer.write_now(b"far too long\nok\n")?;
+/// writer.complete();
+/// let mut lines = Lines::new(reader, false);
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let next = Pin::new(&mut lines).poll_next(&mut cx);
+/// let Poll::Ready(Some(Err(e))) = next else { unreachable!() };
+/// assert_eq!(e.kind(), std::io::ErrorKind::InvalidData); // the long line, once
+/// let next = Pin::new(&mut lines).poll_next(&mut cx);
+/// assert!(matches!(next, Poll::Ready(Some(Ok(line))) if line == "ok"));
+/// assert!(matches!(Pin::new(&mut lines).poll_next(&mut cx), Poll::Ready(None)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Lines<T> {
     stream: T,
@@ -39,6 +59,18 @@ enum LinesState {
 
 impl<T> Lines<T> {
     /// The lines of `stream`, with or without their endings.
+    ///
+    /// ```
+    /// use futures_core::Stream;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Poll, Waker};
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"hi\r\n")?;
+    /// let mut lines = pipe_core::Lines::new(reader, true);
+    /// let next = Pin::new(&mut lines).poll_next(&mut Context::from_waker(Waker::noop()));
+    /// assert!(matches!(next, Poll::Ready(Some(Ok(line))) if line == "hi\r\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(stream: T, with_ending: bool) -> Self {
         Lines {
             stream,
@@ -49,6 +81,20 @@ impl<T> Lines<T> {
 
     /// The stream, with whatever it has buffered (a line being discarded may be partly
     /// dropped).
+    ///
+    /// ```
+    /// use futures_core::Stream;
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Waker};
+    /// let (mut writer, reader) = pipe_core::async_pipe::pipe();
+    /// writer.write_now(b"one\ntwo\n")?;
+    /// let mut lines = pipe_core::Lines::new(reader, false);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(Pin::new(&mut lines).poll_next(&mut cx).is_ready()); // "one"
+    /// let mut reader = lines.into_inner();
+    /// assert_eq!(reader.with_pipe(|pipe| pipe.read_line(false))?, "two");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_inner(self) -> T {
         self.stream
     }

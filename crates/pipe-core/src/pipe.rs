@@ -13,9 +13,24 @@ use crate::memo::Memo;
 use crate::segment::Segment;
 
 /// The maximum frame size a pipe starts with: 64 KiB, the original library's `limit=2**16`.
+///
+/// ```
+/// use pipe_core::{DEFAULT_MAX_FRAME, Pipe};
+/// assert_eq!(DEFAULT_MAX_FRAME, 65_536);
+/// assert_eq!(Pipe::new().max_frame(), DEFAULT_MAX_FRAME);
+/// ```
 pub const DEFAULT_MAX_FRAME: usize = 64 * 1024;
 
 /// A maximum frame size that never triggers.
+///
+/// ```
+/// use pipe_core::{Pipe, PipeOptions, UNLIMITED};
+/// let mut pipe = Pipe::with_options(PipeOptions::new().max_frame(UNLIMITED));
+/// pipe.write_all(&[b'x'; 100_000])?; // over the default limit of 64 KiB
+/// pipe.write_all(b"\n")?;
+/// assert_eq!(pipe.read_line(false)?.len(), 100_000);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const UNLIMITED: usize = usize::MAX;
 
 /// How a [`Pipe`] is set up: a builder, so that options can be added without breaking code.
@@ -117,6 +132,19 @@ impl PipeOptions {
 }
 
 /// Where the write side is.
+///
+/// ```
+/// use pipe_core::{Pipe, PipeState};
+/// let mut pipe = Pipe::new();
+/// assert!(matches!(pipe.state(), PipeState::Open));
+/// pipe.eof()?;
+/// assert!(matches!(pipe.state(), PipeState::Closed));
+///
+/// let mut failed = Pipe::new();
+/// failed.eof_with_error(std::io::Error::other("connection reset"))?;
+/// assert!(matches!(failed.state(), PipeState::Failed(_)));
+/// # Ok::<(), pipe_core::WriteError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub enum PipeState {
     /// Writers may still add data.
@@ -252,11 +280,24 @@ impl fmt::Debug for Pipe {
 
 impl Pipe {
     /// A pipe with [`PipeOptions::default`].
+    ///
+    /// ```
+    /// let pipe = pipe_core::Pipe::new();
+    /// assert!(pipe.is_empty() && !pipe.is_closed());
+    /// assert_eq!(pipe.max_frame(), pipe_core::DEFAULT_MAX_FRAME);
+    /// ```
     pub fn new() -> Pipe {
         Pipe::with_options(PipeOptions::default())
     }
 
     /// A pipe with the given options (out-of-range chunk sizes are clamped to the pool's classes).
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, PipeOptions};
+    /// // 1 byte is below the pool's smallest class: the pipe starts with that class instead.
+    /// let pipe = Pipe::with_options(PipeOptions::new().chunk_size(1));
+    /// assert_eq!(pipe.adaptive_chunk_size(), pipe.pool().min_chunk());
+    /// ```
     pub fn with_options(options: PipeOptions) -> Pipe {
         let PipeOptions {
             pool,
@@ -293,41 +334,110 @@ impl Pipe {
     }
 
     /// Unread bytes.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"hello\nworld")?;
+    /// assert_eq!(pipe.len(), 11);
+    /// assert_eq!(pipe.read_line(true)?, "hello\n");
+    /// assert_eq!(pipe.len(), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether no bytes are buffered.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// assert!(pipe.is_empty());
+    /// pipe.write_all(b"x")?;
+    /// assert!(!pipe.is_empty());
+    /// # Ok::<(), pipe_core::WriteError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Whether the write side is closed (cleanly or with an error).
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"rest")?;
+    /// assert!(!pipe.is_closed());
+    /// pipe.eof()?;
+    /// assert!(pipe.is_closed());
+    /// assert_eq!(pipe.len(), 4); // the buffered bytes are still readable
+    /// # Ok::<(), pipe_core::WriteError>(())
+    /// ```
     pub fn is_closed(&self) -> bool {
         !matches!(self.state, PipeState::Open)
     }
 
     /// The state of the write side.
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, PipeState};
+    /// let mut pipe = Pipe::new();
+    /// pipe.eof_with_error(std::io::Error::other("connection reset"))?;
+    /// let PipeState::Failed(error) = pipe.state() else { panic!("closed with an error") };
+    /// assert_eq!(error.to_string(), "connection reset");
+    /// # Ok::<(), pipe_core::WriteError>(())
+    /// ```
     pub fn state(&self) -> &PipeState {
         &self.state
     }
 
     /// The maximum frame size in force.
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, PipeOptions};
+    /// assert_eq!(Pipe::new().max_frame(), pipe_core::DEFAULT_MAX_FRAME);
+    /// assert_eq!(Pipe::with_options(PipeOptions::new().max_frame(80)).max_frame(), 80);
+    /// ```
     pub fn max_frame(&self) -> usize {
         self.max_frame
     }
 
     /// Changes the maximum frame size ([`UNLIMITED`] for none). Search progress is kept.
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, ReadError};
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"abcdef")?;
+    /// pipe.set_max_frame(4);
+    /// assert_eq!(pipe.max_frame(), 4);
+    /// assert!(matches!(pipe.read_line(false), Err(ReadError::LimitExceeded { limit: 4, .. })));
+    /// # Ok::<(), pipe_core::WriteError>(())
+    /// ```
     pub fn set_max_frame(&mut self, max_frame: usize) {
         self.max_frame = max_frame;
     }
 
     /// The pool the pipe takes chunks from.
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, PipeOptions, Pool, PoolConfig};
+    /// let pool = Pool::new(PoolConfig::new().max_chunk(8192))?;
+    /// let pipe = Pipe::with_options(PipeOptions::new().pool(pool));
+    /// assert_eq!(pipe.pool().max_chunk(), 8192);
+    /// # Ok::<(), pipe_core::PoolError>(())
+    /// ```
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
 
     /// The chunk size the next `get_buffer(0)` would take if it needs a fresh chunk.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// let before = pipe.adaptive_chunk_size();
+    /// let n = pipe.get_buffer(0)?.len(); // a whole fresh chunk
+    /// pipe.buffer_written(n)?; // filled to the end: the next chunk is twice as big
+    /// assert_eq!(pipe.adaptive_chunk_size(), 2 * before);
+    /// # Ok::<(), pipe_core::WriteError>(())
+    /// ```
     pub fn adaptive_chunk_size(&self) -> usize {
         self.sizer.size
     }
@@ -335,6 +445,18 @@ impl Pipe {
     /// Bytes examined by searches since the pipe was made. Each byte of a frame is examined
     /// about once however many pieces it arrives in; this counter lets tests and benchmarks
     /// check that.
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, ReadError};
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"a line in ")?;
+    /// assert!(matches!(pipe.read_line(false), Err(ReadError::NeedMore)));
+    /// pipe.write_all(b"two pieces\n")?;
+    /// assert_eq!(pipe.read_line(false)?, "a line in two pieces");
+    /// // 21 bytes: the second search did not go over the first 10 again (that would be 31).
+    /// assert!(pipe.scanned_bytes() <= 21);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn scanned_bytes(&self) -> u64 {
         self.scanned
     }
@@ -357,6 +479,21 @@ impl Pipe {
     }
 
     /// Removes the hook set by [`Pipe::set_on_new_data`].
+    ///
+    /// ```
+    /// use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
+    /// let calls = Arc::new(AtomicUsize::new(0));
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// let c = calls.clone();
+    /// pipe.set_on_new_data(move |_| {
+    ///     c.fetch_add(1, Ordering::SeqCst);
+    /// });
+    /// pipe.write_all(b"a")?;
+    /// pipe.clear_on_new_data();
+    /// pipe.write_all(b"b")?;
+    /// assert_eq!(calls.load(Ordering::SeqCst), 1); // only the first write ran it
+    /// # Ok::<(), pipe_core::WriteError>(())
+    /// ```
     pub fn clear_on_new_data(&mut self) {
         self.on_new_data = None;
     }
@@ -387,6 +524,20 @@ impl Pipe {
     ///
     /// Errors: [`WriteError::Closed`] after `eof`; [`WriteError::SizeHintTooLarge`] above the
     /// pool's largest chunk. Nothing changes on error.
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, WriteError};
+    /// let mut pipe = Pipe::new();
+    /// let buf = pipe.get_buffer(5)?;
+    /// assert!(buf.len() >= 5);
+    /// buf[..5].copy_from_slice(b"hello");
+    /// pipe.buffer_written(5)?;
+    /// assert_eq!(pipe.read_exact(5)?, "hello");
+    ///
+    /// let max = pipe.pool().max_chunk();
+    /// assert!(matches!(pipe.get_buffer(max + 1), Err(WriteError::SizeHintTooLarge { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get_buffer(&mut self, size_hint: usize) -> Result<&mut [u8], WriteError> {
         if self.is_closed() {
             return Err(WriteError::Closed);
@@ -445,6 +596,19 @@ impl Pipe {
     /// Errors, with nothing changed: [`WriteError::Closed`], [`WriteError::NothingLent`] (no
     /// buffer handed out since the last commit), [`WriteError::Overcommit`] (`n` larger than the
     /// space handed out).
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, WriteError};
+    /// let mut pipe = Pipe::new();
+    /// let buf = pipe.get_buffer(3)?;
+    /// let lent = buf.len();
+    /// buf[..3].copy_from_slice(b"abc");
+    /// assert!(matches!(pipe.buffer_written(lent + 1), Err(WriteError::Overcommit { .. })));
+    /// pipe.buffer_written(3)?; // the loan survived the error
+    /// assert_eq!(pipe.len(), 3);
+    /// assert_eq!(pipe.buffer_written(1), Err(WriteError::NothingLent)); // one commit per loan
+    /// # Ok::<(), WriteError>(())
+    /// ```
     pub fn buffer_written(&mut self, n: usize) -> Result<(), WriteError> {
         if self.is_closed() {
             return Err(WriteError::Closed);
@@ -474,9 +638,21 @@ impl Pipe {
     }
 
     /// Copies `data` in, filling the last chunk and then fresh ones (one write larger than the
-    /// pool's largest chunk goes to memory of its own, outside the pool, so that it is read as
-    /// one slice). Ends any loan made by `get_buffer` (its space may be overwritten). Error:
+    /// pool's largest chunk that finds the last chunk full, or no chunk, goes to memory of its
+    /// own, outside the pool, so that it is read as one slice). Ends any loan made by `get_buffer` (its space may be overwritten). Error:
     /// [`WriteError::Closed`].
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, WriteError};
+    /// let mut pipe = Pipe::new();
+    /// // Into an empty pipe, a write larger than the largest chunk stays in one piece.
+    /// let big = vec![7u8; pipe.pool().max_chunk() + 1];
+    /// pipe.write_all(&big)?;
+    /// assert_eq!(pipe.chunks().count(), 1);
+    /// pipe.eof()?;
+    /// assert_eq!(pipe.write_all(b"late"), Err(WriteError::Closed));
+    /// # Ok::<(), WriteError>(())
+    /// ```
     pub fn write_all(&mut self, data: &[u8]) -> Result<(), WriteError> {
         self.write_two(data, &[])
     }
@@ -582,6 +758,17 @@ impl Pipe {
     /// [`ReadError::End`](crate::ReadError::End) (or `Partial` inside a frame). A buffer lent by
     /// `get_buffer` and not committed is dropped. Error: [`WriteError::Closed`] if already
     /// closed (the first close stands).
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, ReadError, WriteError};
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"bye")?;
+    /// pipe.eof()?;
+    /// assert_eq!(pipe.eof(), Err(WriteError::Closed)); // the first close stands
+    /// assert_eq!(pipe.read_exact(3)?, "bye");
+    /// assert!(matches!(pipe.read_exact(1), Err(ReadError::End)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn eof(&mut self) -> Result<(), WriteError> {
         self.close(PipeState::Closed)
     }
@@ -589,6 +776,16 @@ impl Pipe {
     /// Closes the write side with an error: readers get the buffered data, then this error on
     /// every read that the buffered data cannot serve. Error: [`WriteError::Closed`] if already
     /// closed (the first close stands).
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, ReadError};
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"par")?;
+    /// pipe.eof_with_error(std::io::Error::other("connection reset"))?;
+    /// assert_eq!(pipe.read_exact(2)?, "pa"); // the buffered bytes first
+    /// assert!(matches!(pipe.read_exact(2), Err(ReadError::Stream(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn eof_with_error(&mut self, error: io::Error) -> Result<(), WriteError> {
         self.close(PipeState::Failed(StreamError::new(error)))
     }

@@ -13,6 +13,17 @@ use crate::segment::Segment;
 const LONG_FRAME: usize = 256 * 1024;
 
 /// What [`Pipe::discard_until`] dropped.
+///
+/// ```
+/// use pipe_core::{Discarded, Pipe};
+/// let mut pipe = Pipe::new();
+/// pipe.write_all(b"junk\r")?;
+/// assert_eq!(pipe.discard_until(b"\r\n")?, Discarded::NotYet(4)); // the `\r` may begin `\r\n`
+/// pipe.write_all(b"\nnext")?;
+/// assert_eq!(pipe.discard_until(b"\r\n")?, Discarded::Found(2));
+/// assert_eq!(pipe.read_exact(4)?, "next");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Discarded {
     /// The separator was found: this many bytes, separator included, are gone.
@@ -250,6 +261,15 @@ impl Pipe {
 
     /// [`read_until`](Pipe::read_until) without allocating: the frame is lent until the next
     /// call on the pipe.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"k1=v1;k2=v2;")?;
+    /// assert_eq!(pipe.read_until_ref(b";", false)?, b"k1=v1");
+    /// assert_eq!(pipe.read_until_ref(b";", true)?, b"k2=v2;");
+    /// assert!(pipe.read_until_ref(b";", true).unwrap_err().is_need_more());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn read_until_ref(&mut self, sep: &[u8], with_sep: bool) -> Result<&[u8], ReadError> {
         self.read_frame_ref(sep, with_sep, false)
@@ -401,6 +421,15 @@ impl Pipe {
 
     /// [`read_exact`](Pipe::read_exact) without allocating: the bytes are lent until the next
     /// call on the pipe.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(&[0, 0, 0, 42, 7])?;
+    /// let n = u32::from_be_bytes(pipe.read_exact_ref(4)?.try_into()?);
+    /// assert_eq!(n, 42);
+    /// assert_eq!(pipe.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn read_exact_ref(&mut self, n: usize) -> Result<&[u8], ReadError> {
         // The common case in one pass: the bytes lie in the first segment (which then holds
@@ -464,6 +493,17 @@ impl Pipe {
     /// Outcomes: `NeedMore` when nothing is buffered and the write side is open; `End` after a
     /// clean close; the stream error after a failed one. `n == 0` is
     /// [`ReadError::InvalidArgument`].
+    ///
+    /// ```
+    /// use pipe_core::{Pipe, ReadError};
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"hello")?;
+    /// assert_eq!(pipe.read_at_most(3)?, "hel");
+    /// assert_eq!(pipe.read_at_most(100)?, "lo");
+    /// assert!(matches!(pipe.read_at_most(100), Err(ReadError::NeedMore)));
+    /// assert!(matches!(pipe.read_at_most(0), Err(ReadError::InvalidArgument(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read_at_most(&mut self, n: usize) -> Result<Bytes, ReadError> {
         let n = self.available(n)?;
         Ok(self.take(n))
@@ -532,6 +572,15 @@ impl Pipe {
     }
 
     /// Drops up to `n` bytes from the front; returns how many were dropped.
+    ///
+    /// ```
+    /// let mut pipe = pipe_core::Pipe::new();
+    /// pipe.write_all(b"abcdef")?;
+    /// assert_eq!(pipe.skip(4), 4);
+    /// assert_eq!(pipe.skip(10), 2); // only 2 were left
+    /// assert!(pipe.is_empty());
+    /// # Ok::<(), pipe_core::WriteError>(())
+    /// ```
     #[inline]
     pub fn skip(&mut self, n: usize) -> usize {
         // `consume` drops a spent first segment (memory of a lent frame) on its own, so only
@@ -613,6 +662,17 @@ impl Pipe {
     }
 
     /// The buffered bytes as slices, oldest first, without copying (one per chunk).
+    ///
+    /// ```
+    /// use pipe_core::{Bytes, Pipe};
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"$5\r\n")?;
+    /// pipe.append_bytes(Bytes::from_static(b"hello"))?;
+    /// let pieces: Vec<&[u8]> = pipe.chunks().collect();
+    /// assert_eq!(pieces, [&b"$5\r\n"[..], &b"hello"[..]]);
+    /// assert_eq!(pipe.len(), 9); // nothing consumed
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn chunks(&self) -> impl Iterator<Item = &[u8]> {
         // By index rather than through `VecDeque::iter`: most callers take only the first

@@ -42,6 +42,20 @@ pub struct AnyDelimiterCodec {
 }
 
 /// Why [`AnyDelimiterCodec`] gave no chunk.
+///
+/// ```
+/// use pipe_core::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, Decoder};
+/// use pipe_core::Pipe;
+/// let mut codec = AnyDelimiterCodec::new_with_max_length(b",".to_vec(), b",".to_vec(), 3);
+/// let mut pipe = Pipe::new();
+/// pipe.write_all(b"toolong,ok,")?;
+/// let err = codec.decode(&mut pipe).unwrap_err();
+/// assert!(matches!(err, AnyDelimiterCodecError::MaxChunkLengthExceeded));
+/// assert_eq!(err.to_string(), "chunk longer than the maximum");
+/// assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::InvalidData);
+/// assert_eq!(codec.decode(&mut pipe)?.unwrap(), "ok"); // decoding goes on
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub enum AnyDelimiterCodecError {
     /// A chunk was longer than the maximum length; it is dropped and decoding goes on.

@@ -83,6 +83,20 @@ pub struct LengthDelimitedBuilder {
 
 /// Why a [`LengthDelimitedCodec`] gave no frame. After a decode error the stream's framing is
 /// lost: nothing is consumed, and a framed reader ends.
+///
+/// ```
+/// use pipe_core::codec::{Decoder, LengthDelimitedCodec, LengthDelimitedCodecError};
+/// use pipe_core::Pipe;
+/// let mut codec = LengthDelimitedCodec::builder().max_frame_length(4).new_codec();
+/// let mut pipe = Pipe::new();
+/// pipe.write_all(b"\0\0\0\x09")?;
+/// let err = codec.decode(&mut pipe).unwrap_err();
+/// assert!(matches!(err, LengthDelimitedCodecError::FrameTooBig { length: 9, max: 4 }));
+/// assert_eq!(err.to_string(), "frame of 9 bytes over the maximum of 4");
+/// assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::InvalidData);
+/// assert_eq!(pipe.len(), 4); // nothing consumed
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub enum LengthDelimitedCodecError {
     /// The length field says more than the maximum frame length.
@@ -93,7 +107,8 @@ pub enum LengthDelimitedCodecError {
         /// the header).
         max: usize,
     },
-    /// The length field plus the adjustment is negative, or less than the bytes to skip.
+    /// The length field plus the adjustment is negative, or the frame (header and adjusted
+    /// length) is shorter than the bytes to skip.
     BadLength {
         /// The length field's value.
         field: u64,
@@ -172,24 +187,73 @@ impl Default for LengthDelimitedBuilder {
 impl LengthDelimitedBuilder {
     /// Bytes before the length field (default 0). The decoder reads past them; the encoder
     /// writes none (only the length field and the payload): write them yourself first.
+    ///
+    /// ```
+    /// use pipe_core::codec::{Decoder, LengthDelimitedCodec};
+    /// use pipe_core::Pipe;
+    /// let mut codec = LengthDelimitedCodec::builder().length_field_offset(1).new_codec();
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"\x07\0\0\0\x02hi")?; // a type byte, then the length and the payload
+    /// assert_eq!(codec.decode(&mut pipe)?.unwrap(), "hi");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn length_field_offset(&mut self, n: usize) -> &mut Self {
         self.length_field_offset = n;
         self
     }
 
     /// The length field's size in bytes, 1 to 8 (default 4); others are clamped into that range.
+    ///
+    /// ```
+    /// use pipe_core::codec::{Encoder, LengthDelimitedCodec};
+    /// use pipe_core::{Bytes, Pipe};
+    /// let mut codec = LengthDelimitedCodec::builder().length_field_length(2).new_codec();
+    /// let mut pipe = Pipe::new();
+    /// codec.encode(Bytes::from_static(b"hi"), &mut pipe)?;
+    /// assert_eq!(pipe.read_exact(4)?, "\0\x02hi");
+    /// let mut codec = LengthDelimitedCodec::builder().length_field_length(16).new_codec();
+    /// codec.encode(Bytes::from_static(b"hi"), &mut pipe)?;
+    /// assert_eq!(pipe.len(), 8 + 2); // clamped to 8 bytes
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn length_field_length(&mut self, n: usize) -> &mut Self {
         self.length_field_length = n.clamp(1, 8);
         self
     }
 
     /// The length field is big-endian (the default).
+    ///
+    /// ```
+    /// use pipe_core::codec::{Encoder, LengthDelimitedCodec};
+    /// use pipe_core::{Bytes, Pipe};
+    /// let mut codec = LengthDelimitedCodec::builder()
+    ///     .length_field_length(2)
+    ///     .big_endian()
+    ///     .new_codec();
+    /// let mut pipe = Pipe::new();
+    /// codec.encode(Bytes::from(vec![0; 258]), &mut pipe)?;
+    /// assert_eq!(pipe.read_exact(2)?, &[1, 2][..]); // 258 is 0x0102: the high byte first
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn big_endian(&mut self) -> &mut Self {
         self.big_endian = true;
         self
     }
 
     /// The length field is little-endian.
+    ///
+    /// ```
+    /// use pipe_core::codec::{Encoder, LengthDelimitedCodec};
+    /// use pipe_core::{Bytes, Pipe};
+    /// let mut codec = LengthDelimitedCodec::builder()
+    ///     .length_field_length(2)
+    ///     .little_endian()
+    ///     .new_codec();
+    /// let mut pipe = Pipe::new();
+    /// codec.encode(Bytes::from(vec![0; 258]), &mut pipe)?;
+    /// assert_eq!(pipe.read_exact(2)?, &[2, 1][..]); // 258 is 0x0102: the low byte first
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn little_endian(&mut self) -> &mut Self {
         self.big_endian = false;
         self
@@ -197,24 +261,71 @@ impl LengthDelimitedBuilder {
 
     /// Added to the length field's value to get the bytes after the header (default 0; e.g.
     /// `-4` for a 4-byte field that counts itself).
+    ///
+    /// ```
+    /// use pipe_core::codec::{Decoder, LengthDelimitedCodec};
+    /// use pipe_core::Pipe;
+    /// // A 2-byte length that counts itself: 4 is the field and 2 bytes of payload.
+    /// let mut codec = LengthDelimitedCodec::builder()
+    ///     .length_field_length(2)
+    ///     .length_adjustment(-2)
+    ///     .new_codec();
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"\0\x04hi")?;
+    /// assert_eq!(codec.decode(&mut pipe)?.unwrap(), "hi");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn length_adjustment(&mut self, n: isize) -> &mut Self {
         self.length_adjustment = n;
         self
     }
 
     /// Bytes dropped from the start of each frame (default: the offset and the length field).
+    ///
+    /// ```
+    /// use pipe_core::codec::{Decoder, LengthDelimitedCodec};
+    /// use pipe_core::Pipe;
+    /// let mut codec = LengthDelimitedCodec::builder().num_skip(0).new_codec();
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"\0\0\0\x02hi")?;
+    /// assert_eq!(codec.decode(&mut pipe)?.unwrap(), "\0\0\0\x02hi"); // the header kept
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn num_skip(&mut self, n: usize) -> &mut Self {
         self.num_skip = Some(n);
         self
     }
 
     /// The longest frame accepted, after adjustment (default 8 MiB).
+    ///
+    /// ```
+    /// use pipe_core::codec::{Encoder, LengthDelimitedCodec, LengthDelimitedCodecError};
+    /// use pipe_core::{Bytes, Pipe};
+    /// let mut codec = LengthDelimitedCodec::builder().max_frame_length(4).new_codec();
+    /// let mut pipe = Pipe::new();
+    /// let err = codec.encode(Bytes::from_static(b"hello"), &mut pipe).unwrap_err();
+    /// assert!(matches!(err, LengthDelimitedCodecError::PayloadTooLong { length: 5 }));
+    /// assert!(pipe.is_empty()); // nothing written
+    /// ```
     pub fn max_frame_length(&mut self, n: usize) -> &mut Self {
         self.max_frame_length = n;
         self
     }
 
     /// The codec.
+    ///
+    /// ```
+    /// use pipe_core::codec::{Decoder, Encoder, LengthDelimitedCodec};
+    /// use pipe_core::{Bytes, Pipe};
+    /// let mut builder = LengthDelimitedCodec::builder();
+    /// builder.length_field_length(1);
+    /// let (mut encoder, mut decoder) = (builder.new_codec(), builder.new_codec());
+    /// let mut pipe = Pipe::new();
+    /// encoder.encode(Bytes::from_static(b"hi"), &mut pipe)?;
+    /// assert_eq!(pipe.len(), 1 + 2);
+    /// assert_eq!(decoder.decode(&mut pipe)?.unwrap(), "hi");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new_codec(&self) -> LengthDelimitedCodec {
         LengthDelimitedCodec {
             builder: *self,

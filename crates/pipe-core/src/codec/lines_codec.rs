@@ -48,6 +48,20 @@ pub struct LinesCodec {
 }
 
 /// Why [`LinesCodec`] gave no line.
+///
+/// ```
+/// use pipe_core::codec::{Decoder, LinesCodec, LinesCodecError};
+/// use pipe_core::Pipe;
+/// let mut codec = LinesCodec::new_with_max_length(3);
+/// let mut pipe = Pipe::new();
+/// pipe.write_all(b"too long\nok\n")?;
+/// let err = codec.decode(&mut pipe).unwrap_err();
+/// assert!(matches!(err, LinesCodecError::MaxLineLengthExceeded));
+/// assert_eq!(err.to_string(), "line longer than the maximum");
+/// assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::InvalidData);
+/// assert_eq!(codec.decode(&mut pipe)?.unwrap(), "ok"); // decoding goes on
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub enum LinesCodecError {
     /// A line was longer than the maximum length; it is dropped and decoding goes on.

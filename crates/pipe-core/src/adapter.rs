@@ -15,6 +15,26 @@
 //! duration of one poll and given back if nothing arrived.
 //!
 //! Users of the adapters never need this module.
+//!
+//! ```
+//! // The in-process reader implements `PollRead`: the kit's futures read from it.
+//! # futures_executor_free::run(async {
+//! let (mut writer, mut reader) = pipe_core::async_pipe::pipe();
+//! writer.write_now(b"GET key\r\n")?;
+//! let line = pipe_core::adapter::read_line(&mut reader, false).await?;
+//! assert_eq!(line.unwrap(), "GET key");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! # mod futures_executor_free {
+//! #     pub fn run<F: std::future::Future>(f: F) -> F::Output {
+//! #         let mut f = std::pin::pin!(f);
+//! #         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! #         loop {
+//! #             if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) { return out; }
+//! #         }
+//! #     }
+//! # }
+//! ```
 
 use std::future::{Future, poll_fn};
 use std::io::{self, IoSlice};

@@ -7,6 +7,14 @@
 //! its own pipe operation (a search, a commit, a copy), never across an `.await`. A reader
 //! that finds nothing parks, or, while its waits are short, first stays scheduled for a
 //! moment ([`AsyncPipeOptions::max_spin`]).
+//!
+//! ```
+//! let (mut writer, reader) = pipe_core::async_pipe::pipe();
+//! writer.write_now(b"one\ntwo\n")?;
+//! assert_eq!(writer.unread(), 8);
+//! assert_eq!(reader.buffered(), 8); // the same pipe, seen from both halves
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io::{self, IoSlice};
 use std::ops::{Deref, DerefMut};

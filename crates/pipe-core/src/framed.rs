@@ -12,6 +12,21 @@
 //!   repeating it. A decoder that recovers (`LinesCodec` drops a long line) goes on.
 //! - An idle connection holds no pooled chunk: the read side's pipe lends a chunk to the
 //!   transport only for one poll, and the write buffer gives its chunks back as they are sent.
+//!
+//! ```
+//! use futures_core::Stream;
+//! use pipe_core::codec::LinesCodec;
+//! use pipe_core::framed::FramedRead;
+//! use std::pin::Pin;
+//! use std::task::{Context, Poll, Waker};
+//! let (mut writer, reader) = pipe_core::async_pipe::pipe();
+//! writer.write_now(b"hello\n")?;
+//! let mut lines = FramedRead::new(reader, LinesCodec::new());
+//! let mut cx = Context::from_waker(Waker::noop());
+//! assert!(matches!(Pin::new(&mut lines).poll_next(&mut cx), Poll::Ready(Some(Ok(l))) if l == "hello"));
+//! assert!(Pin::new(&mut lines).poll_next(&mut cx).is_pending()); // waits for more
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;

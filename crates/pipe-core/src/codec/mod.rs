@@ -7,6 +7,18 @@
 //! (consuming it) or `Ok(None)` having consumed nothing it cannot find again, so dropping a
 //! framed read between polls loses nothing. One codec a file:
 //! [`LinesCodec`], [`AnyDelimiterCodec`], [`LengthDelimitedCodec`], [`BytesCodec`].
+//!
+//! ```
+//! use pipe_core::Pipe;
+//! use pipe_core::codec::{Decoder, LinesCodec};
+//! let mut pipe = Pipe::new();
+//! pipe.write_all(b"one\ntw")?;
+//! let mut codec = LinesCodec::new();
+//! assert_eq!(codec.decode(&mut pipe)?.unwrap(), "one");
+//! assert_eq!(codec.decode(&mut pipe)?, None); // "tw" stays for the next fill
+//! assert_eq!(pipe.len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io;
 

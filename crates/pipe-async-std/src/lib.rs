@@ -3,7 +3,11 @@
 //! The same API as `pipe-tokio`, name for name, over the futures-io traits (`AsyncRead`,
 //! `AsyncBufRead`, `AsyncWrite`): switching runtime is switching the crate. It serves async-std
 //! sockets, and smol's (`smol::Async<std::net::TcpStream>`, `smol::net::TcpStream`) through the
-//! same traits.
+//! same traits. Where it differs, futures-io having no half-close: `shutdown`, `close` and the
+//! framed sinks ask `S: 'static` (to send async-std's sockets a FIN), futures'
+//! `AsyncWriteExt::close` on a stream is the transport's own `poll_close` (no FIN on async-std's
+//! sockets: call [`ChunkedStream::shutdown`]), and `into_split` gives two streams of the socket
+//! type.
 //!
 //! async-std is discontinued upstream (its README points to smol). This crate keeps its name
 //! and supports async-std fully; its core behaviours are tested on smol too.
@@ -54,6 +58,18 @@ pub use stream::ChunkedStream;
 
 /// The lines of a [`ChunkedStream`] over `S` as a `futures_core::Stream`, made by
 /// [`ChunkedStream::lines`] (an in-process reader's are [`PipeLines`]).
+///
+/// ```
+/// # async_std::task::block_on(async {
+/// use futures_util::StreamExt;
+/// use pipe_async_std::{ChunkedStream, Lines};
+/// let mut lines: Lines<&[u8]> = ChunkedStream::new(&b"one\ntwo\n"[..]).lines(false);
+/// assert_eq!(lines.next().await.unwrap()?, "one");
+/// let mut stream = lines.into_inner(); // the stream back, with what it buffered
+/// assert_eq!(stream.read_line(false).await?.unwrap(), "two");
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
+/// ```
 pub type Lines<S> = pipe_core::Lines<ChunkedStream<S>>;
 
 /// The lines of an in-process [`PipeReader`] as a `futures_core::Stream`, made by

@@ -36,46 +36,135 @@ pub struct ChunkedStream<S> {
 
 impl<S> ChunkedStream<S> {
     /// Wraps `io` with [`PipeOptions::default`] (global pool, 64 KiB maximum frame).
+    ///
+    /// ```
+    /// use pipe_async_std::{ChunkedStream, DEFAULT_MAX_FRAME};
+    /// let stream = ChunkedStream::new(&b"PING\r\n"[..]);
+    /// assert_eq!(stream.pipe().max_frame(), DEFAULT_MAX_FRAME); // 64 KiB
+    /// assert_eq!(stream.buffered(), 0); // nothing is read before the first read
+    /// ```
     pub fn new(io: S) -> Self {
         Self::with_options(io, PipeOptions::default())
     }
 
     /// Wraps `io` with the given pool, maximum frame size and chunk sizes.
+    ///
+    /// ```
+    /// use pipe_async_std::{ChunkedStream, PipeOptions};
+    /// let options = PipeOptions::new().max_frame(1024);
+    /// let stream = ChunkedStream::with_options(&b"PING\r\n"[..], options);
+    /// assert_eq!(stream.pipe().max_frame(), 1024);
+    /// ```
     pub fn with_options(io: S, options: PipeOptions) -> Self {
         Self::from_parts(io, Pipe::with_options(options))
     }
 
     /// Puts a transport and a pipe back together; reads see the pipe's bytes first.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// use pipe_async_std::{ChunkedStream, Pipe};
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"first\n")?;
+    /// let mut stream = ChunkedStream::from_parts(&b"second\n"[..], pipe);
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "first"); // the pipe's bytes first
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "second");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
     pub fn from_parts(io: S, pipe: Pipe) -> Self {
         ChunkedStream { io, pipe }
     }
 
     /// The transport.
+    ///
+    /// ```
+    /// let stream = pipe_async_std::ChunkedStream::new(&b"PING\r\n"[..]);
+    /// assert_eq!(*stream.get_ref(), b"PING\r\n"); // the transport itself, not yet read from
+    /// ```
     pub fn get_ref(&self) -> &S {
         &self.io
     }
 
     /// The transport, mutably (reading from it directly bypasses the buffered bytes).
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+    /// let (mut peer, io) = async_std::os::unix::net::UnixStream::pair()?;
+    /// let mut stream = pipe_async_std::ChunkedStream::new(io);
+    /// peer.write_all(b"one\ntwo\n").await?;
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "one"); // "two\n" stays buffered
+    /// peer.write_all(b"three\n").await?;
+    /// let mut buf = [0; 16];
+    /// let n = stream.get_mut().read(&mut buf).await?;
+    /// assert_eq!(&buf[..n], b"three\n"); // ahead of the buffered "two\n"
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "two");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn get_mut(&mut self) -> &mut S {
         &mut self.io
     }
 
     /// The transport and the pipe with whatever was read and not consumed: nothing is lost.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// let mut stream = pipe_async_std::ChunkedStream::new(&b"one\ntwo\n"[..]);
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "one");
+    /// let (io, mut pipe) = stream.into_inner();
+    /// assert!(io.is_empty()); // the transport was read to its end...
+    /// assert_eq!(pipe.read_line(false)?, "two"); // ...and "two\n" waits in the pipe
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
     pub fn into_inner(self) -> (S, Pipe) {
         (self.io, self.pipe)
     }
 
     /// The pipe holding what was read and not yet consumed.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// let mut stream = pipe_async_std::ChunkedStream::new(&b"+OK\r\n"[..]);
+    /// assert!(stream.pipe().is_empty());
+    /// assert_eq!(stream.peek(1).await?.unwrap(), "+"); // reads, consumes nothing
+    /// assert_eq!(stream.pipe().len(), 5);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn pipe(&self) -> &Pipe {
         &self.pipe
     }
 
     /// The pipe, mutably: for its synchronous reads and settings.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// use std::io::ErrorKind;
+    /// let mut stream = pipe_async_std::ChunkedStream::new(&b"a line too long\n"[..]);
+    /// stream.pipe_mut().set_max_frame(8);
+    /// let err = stream.read_line(false).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidData);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn pipe_mut(&mut self) -> &mut Pipe {
         &mut self.pipe
     }
 
     /// Bytes read from the transport and not yet consumed.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// let mut stream = pipe_async_std::ChunkedStream::new(&b"one\ntwo\n"[..]);
+    /// assert_eq!(stream.buffered(), 0);
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "one");
+    /// assert_eq!(stream.buffered(), 4); // "two\n", read along with "one\n"
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn buffered(&self) -> usize {
         self.pipe.len()
     }
@@ -449,7 +538,7 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
 
     /// Drops bytes up to and including the next `sep`, reading as needed: the way on after a
     /// frame over the limit. Memory stays bounded: bytes without a separator are dropped as
-    /// they arrive. Returns the bytes dropped (at the end of the stream, what was dropped
+    /// they arrive. Returns how many bytes were dropped (at the end of the stream, what was dropped
     /// before it).
     ///
     /// Cancel safe: bytes dropped before a cancellation stay dropped; nothing else is lost.
@@ -548,6 +637,18 @@ impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
     }
 
     /// Flushes the transport.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// let io = futures_util::io::BufWriter::new(Vec::new()); // a transport that buffers writes
+    /// let mut stream = pipe_async_std::ChunkedStream::new(io);
+    /// stream.write_all(b"PING\r\n").await?;
+    /// assert!(stream.get_ref().get_ref().is_empty()); // still in the `BufWriter`
+    /// stream.flush().await?;
+    /// assert_eq!(stream.get_ref().get_ref(), b"PING\r\n");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn flush(&mut self) -> io::Result<()> {
         std::future::poll_fn(|cx| Pin::new(&mut self.io).poll_flush(cx)).await
     }
@@ -559,6 +660,20 @@ impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
     /// `smol::net::unix::UnixStream` half-close there too, but `smol::Async<std::net::TcpStream>`
     /// (async-io's wrapper) only flushes: shut that one down with
     /// `get_ref().get_ref().shutdown(Shutdown::Write)`.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// use pipe_async_std::ChunkedStream;
+    /// let (a, b) = async_std::os::unix::net::UnixStream::pair()?;
+    /// let (mut client, mut server) = (ChunkedStream::new(a), ChunkedStream::new(b));
+    /// client.write_all(b"request").await?;
+    /// client.shutdown().await?;
+    /// assert_eq!(server.read_to_end().await?, "request"); // then the end
+    /// server.write_all(b"reply\n").await?;
+    /// assert_eq!(client.read_line(false).await?.unwrap(), "reply"); // reading goes on
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn shutdown(&mut self) -> io::Result<()>
     where
         S: 'static,
@@ -571,6 +686,19 @@ impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
     }
 
     /// Shuts down the write side and drops the stream.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// use pipe_async_std::ChunkedStream;
+    /// let (a, b) = async_std::os::unix::net::UnixStream::pair()?;
+    /// let (mut client, mut server) = (ChunkedStream::new(a), ChunkedStream::new(b));
+    /// client.write_all(b"bye\n").await?;
+    /// client.close().await?;
+    /// assert_eq!(server.read_line(false).await?.unwrap(), "bye");
+    /// assert_eq!(server.read_line(false).await?, None); // the end
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn close(mut self) -> io::Result<()>
     where
         S: 'static,
@@ -640,6 +768,21 @@ impl<S: AsyncRead + AsyncWrite> ChunkedStream<S> {
     /// the buffered bytes. The write half's `shutdown` is futures' `WriteHalf::poll_close`,
     /// which on async-std's `TcpStream` only flushes (no FIN): for a half-close of a TCP or
     /// Unix socket, split with `into_split`.
+    ///
+    /// ```
+    /// # async_std::task::block_on(async {
+    /// use pipe_async_std::ChunkedStream;
+    /// let (a, b) = async_std::os::unix::net::UnixStream::pair()?;
+    /// let (mut client, mut server) = (ChunkedStream::new(a), ChunkedStream::new(b));
+    /// server.write_all(b"one\ntwo\n").await?;
+    /// assert_eq!(client.read_line(false).await?.unwrap(), "one");
+    /// let (mut reader, mut writer) = client.split();
+    /// assert_eq!(reader.read_line(false).await?.unwrap(), "two"); // kept by the read half
+    /// writer.write_all(b"three\n").await?;
+    /// assert_eq!(server.read_line(false).await?.unwrap(), "three");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn split(self) -> (ChunkedStream<ReadHalf<S>>, ChunkedStream<WriteHalf<S>>) {
         let (io, pipe) = self.into_inner();
         let (r, w) = io.split();

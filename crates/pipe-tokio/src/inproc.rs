@@ -16,6 +16,19 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// place ([`get_buffer`](PipeWriter::get_buffer), then commit), [`flush`](PipeWriter::flush)
 /// (where backpressure waits), and finally [`complete`](PipeWriter::complete). Dropping it
 /// completes the write side cleanly.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut writer, mut reader) = pipe_tokio::pipe();
+/// let n = tokio::io::copy(&mut &b"one\ntwo\n"[..], &mut writer).await?; // an `AsyncWrite`
+/// assert_eq!(n, 8);
+/// writer.complete();
+/// assert_eq!(reader.read_line(false).await?.unwrap(), "one");
+/// assert_eq!(reader.read_to_end().await?, "two\n");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct PipeWriter(async_pipe::PipeWriter);
 
@@ -23,6 +36,20 @@ pub struct PipeWriter(async_pipe::PipeWriter);
 /// streams (`read_line`, `read_until`, `read_exact`, ..., `fill_more`), each cancel safe, and
 /// [`with_pipe`](PipeReader::with_pipe) for synchronous parsing. Dropping it gives its bytes back
 /// to the pool and fails the writer's next call with `BrokenPipe`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut writer, mut reader) = pipe_tokio::pipe();
+/// writer.write_now(b"head\nbody")?;
+/// writer.complete();
+/// assert_eq!(reader.read_line(false).await?.unwrap(), "head");
+/// let mut rest = Vec::new();
+/// tokio::io::copy(&mut reader, &mut rest).await?; // an `AsyncRead`
+/// assert_eq!(rest, b"body");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct PipeReader(async_pipe::PipeReader);
 
@@ -290,8 +317,9 @@ impl PipeReader {
         self.0.set_max_frame(max_frame)
     }
 
-    /// Stops reading: the buffered bytes go back to the pool and the writer's next call fails
-    /// with `BrokenPipe`. Dropping the reader does the same.
+    /// Stops reading: the buffered bytes go back to the pool and the writer's next write fails
+    /// ([`WriteError::ReaderGone`] from `get_buffer`, `buffer_written` and `write_now`,
+    /// `BrokenPipe` from the async writes). Dropping the reader does the same.
     ///
     /// ```
     /// let (mut writer, reader) = pipe_tokio::pipe();
@@ -555,7 +583,7 @@ impl PipeReader {
 
     /// Drops bytes up to and including the next `sep`, reading as needed: the way on after a
     /// frame over the limit. Memory stays bounded: bytes without a separator are dropped as
-    /// they arrive. Returns the bytes dropped (at the end of the stream, what was dropped
+    /// they arrive. Returns how many bytes were dropped (at the end of the stream, what was dropped
     /// before it).
     ///
     /// Cancel safe: bytes dropped before a cancellation stay dropped; nothing else is lost.

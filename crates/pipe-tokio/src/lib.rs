@@ -66,6 +66,19 @@ pub use stream::ChunkedStream;
 
 /// The lines of a [`ChunkedStream`] over `S` as a `futures_core::Stream`, made by
 /// [`ChunkedStream::lines`] (an in-process reader's are [`PipeLines`]).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use futures_util::StreamExt;
+/// use pipe_tokio::{ChunkedStream, Lines};
+/// let mut lines: Lines<&[u8]> = ChunkedStream::new(&b"one\ntwo\n"[..]).lines(false);
+/// assert_eq!(lines.next().await.unwrap()?, "one");
+/// let mut stream = lines.into_inner(); // the stream back, with what it buffered
+/// assert_eq!(stream.read_line(false).await?.unwrap(), "two");
+/// # Ok(())
+/// # }
+/// ```
 pub type Lines<S> = pipe_core::Lines<ChunkedStream<S>>;
 
 /// The lines of an in-process [`PipeReader`] as a `futures_core::Stream`, made by

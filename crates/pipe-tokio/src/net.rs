@@ -40,8 +40,22 @@ impl ChunkedStream<TcpStream> {
     }
 
     /// Accepts the next connection from `listener`, wrapped with `options` (the socket is left
-    /// as the listener made it: `TCP_NODELAY` is not set). See
-    /// [`connect`](ChunkedStream::connect) for an example.
+    /// as the listener made it: `TCP_NODELAY` is not set).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use pipe_tokio::{ChunkedStream, PipeOptions};
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let client = ChunkedStream::connect(listener.local_addr()?).await?;
+    /// let options = PipeOptions::new().max_frame(1024);
+    /// let (server, addr) = ChunkedStream::accept(&listener, options).await?;
+    /// assert_eq!(addr, client.get_ref().local_addr()?); // the client's address
+    /// assert_eq!(server.pipe().max_frame(), 1024);
+    /// assert!(!server.get_ref().nodelay()?); // `TCP_NODELAY` not set
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn accept(
         listener: &TcpListener,
         options: PipeOptions,
@@ -50,12 +64,40 @@ impl ChunkedStream<TcpStream> {
         Ok((Self::with_options(socket, options), addr))
     }
 
-    /// The address of the peer. See [`connect`](ChunkedStream::connect) for an example.
+    /// The address of the peer.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let client = pipe_tokio::ChunkedStream::connect(listener.local_addr()?).await?;
+    /// assert_eq!(client.peer_addr()?, listener.local_addr()?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.get_ref().peer_addr()
     }
 
     /// Read and write halves that two tasks can own; the read half keeps the buffered bytes.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use pipe_tokio::{ChunkedStream, PipeOptions};
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let mut client = ChunkedStream::connect(listener.local_addr()?).await?;
+    /// let (mut server, _) = ChunkedStream::accept(&listener, PipeOptions::default()).await?;
+    /// server.write_all(b"one\ntwo\n").await?;
+    /// assert_eq!(client.read_line(false).await?.unwrap(), "one");
+    /// let (mut reader, mut writer) = client.into_split();
+    /// let task = tokio::spawn(async move { writer.write_all(b"three\n").await });
+    /// assert_eq!(reader.read_line(false).await?.unwrap(), "two"); // goes on where it was
+    /// task.await??;
+    /// assert_eq!(server.read_line(false).await?.unwrap(), "three");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn into_split(
         self,
     ) -> (
@@ -72,11 +114,46 @@ impl ChunkedStream<TcpStream> {
 #[cfg(unix)]
 impl ChunkedStream<UnixStream> {
     /// Connects to a Unix socket (the original's `create_unix_connection`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use pipe_tokio::{ChunkedStream, PipeOptions};
+    /// let name = format!("pipe-tokio-connect-unix-{}.sock", std::process::id());
+    /// let path = std::env::temp_dir().join(name);
+    /// # let _ = std::fs::remove_file(&path);
+    /// let listener = tokio::net::UnixListener::bind(&path)?;
+    /// let mut client = ChunkedStream::connect_unix(&path).await?;
+    /// let (mut server, _) = ChunkedStream::accept_unix(&listener, PipeOptions::default()).await?;
+    /// client.write_all(b"hello\n").await?;
+    /// assert_eq!(server.read_line(false).await?.unwrap(), "hello");
+    /// std::fs::remove_file(&path)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect_unix(path: impl AsRef<Path>) -> io::Result<Self> {
         Ok(ChunkedStream::new(UnixStream::connect(path).await?))
     }
 
     /// Accepts the next connection from `listener`, wrapped with `options`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use pipe_tokio::{ChunkedStream, PipeOptions};
+    /// let name = format!("pipe-tokio-accept-unix-{}.sock", std::process::id());
+    /// let path = std::env::temp_dir().join(name);
+    /// # let _ = std::fs::remove_file(&path);
+    /// let listener = tokio::net::UnixListener::bind(&path)?;
+    /// let _client = ChunkedStream::connect_unix(&path).await?;
+    /// let options = PipeOptions::new().max_frame(1024);
+    /// let (server, addr) = ChunkedStream::accept_unix(&listener, options).await?;
+    /// assert!(addr.is_unnamed()); // the client did not bind a path
+    /// assert_eq!(server.pipe().max_frame(), 1024);
+    /// std::fs::remove_file(&path)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn accept_unix(
         listener: &UnixListener,
         options: PipeOptions,
@@ -86,11 +163,42 @@ impl ChunkedStream<UnixStream> {
     }
 
     /// The address of the peer.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let name = format!("pipe-tokio-peer-addr-unix-{}.sock", std::process::id());
+    /// let path = std::env::temp_dir().join(name);
+    /// # let _ = std::fs::remove_file(&path);
+    /// let _listener = tokio::net::UnixListener::bind(&path)?;
+    /// let client = pipe_tokio::ChunkedStream::connect_unix(&path).await?;
+    /// assert_eq!(client.peer_addr()?.as_pathname(), Some(path.as_path()));
+    /// std::fs::remove_file(&path)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn peer_addr(&self) -> io::Result<unix::SocketAddr> {
         self.get_ref().peer_addr()
     }
 
     /// Read and write halves that two tasks can own; the read half keeps the buffered bytes.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use pipe_tokio::ChunkedStream;
+    /// let (a, b) = tokio::net::UnixStream::pair()?;
+    /// let (mut client, mut server) = (ChunkedStream::new(a), ChunkedStream::new(b));
+    /// server.write_all(b"one\ntwo\n").await?;
+    /// assert_eq!(client.read_line(false).await?.unwrap(), "one");
+    /// let (mut reader, mut writer) = client.into_split();
+    /// let task = tokio::spawn(async move { writer.write_all(b"three\n").await });
+    /// assert_eq!(reader.read_line(false).await?.unwrap(), "two"); // goes on where it was
+    /// task.await??;
+    /// assert_eq!(server.read_line(false).await?.unwrap(), "three");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn into_split(
         self,
     ) -> (

@@ -40,11 +40,25 @@ pub struct ChunkedStream<S> {
 
 impl<S> ChunkedStream<S> {
     /// Wraps `io` with [`PipeOptions::default`] (global pool, 64 KiB maximum frame).
+    ///
+    /// ```
+    /// use pipe_tokio::{ChunkedStream, DEFAULT_MAX_FRAME};
+    /// let stream = ChunkedStream::new(&b"PING\r\n"[..]);
+    /// assert_eq!(stream.pipe().max_frame(), DEFAULT_MAX_FRAME); // 64 KiB
+    /// assert_eq!(stream.buffered(), 0); // nothing is read before the first read
+    /// ```
     pub fn new(io: S) -> Self {
         Self::with_options(io, PipeOptions::default())
     }
 
     /// Wraps `io` with the given pool, maximum frame size and chunk sizes.
+    ///
+    /// ```
+    /// use pipe_tokio::{ChunkedStream, PipeOptions};
+    /// let options = PipeOptions::new().max_frame(1024);
+    /// let stream = ChunkedStream::with_options(&b"PING\r\n"[..], options);
+    /// assert_eq!(stream.pipe().max_frame(), 1024);
+    /// ```
     pub fn with_options(io: S, options: PipeOptions) -> Self {
         ChunkedStream {
             io,
@@ -53,38 +67,119 @@ impl<S> ChunkedStream<S> {
     }
 
     /// The transport.
+    ///
+    /// ```
+    /// let stream = pipe_tokio::ChunkedStream::new(&b"PING\r\n"[..]);
+    /// assert_eq!(*stream.get_ref(), b"PING\r\n"); // the transport itself, not yet read from
+    /// ```
     pub fn get_ref(&self) -> &S {
         &self.io
     }
 
     /// The transport, mutably. Reading from it directly bypasses (and may reorder around) the
     /// bytes already buffered.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    /// let (mut peer, io) = tokio::io::duplex(64);
+    /// let mut stream = pipe_tokio::ChunkedStream::new(io);
+    /// peer.write_all(b"one\ntwo\n").await?;
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "one"); // "two\n" stays buffered
+    /// peer.write_all(b"three\n").await?;
+    /// let mut buf = [0; 16];
+    /// let n = stream.get_mut().read(&mut buf).await?;
+    /// assert_eq!(&buf[..n], b"three\n"); // ahead of the buffered "two\n"
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "two");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn get_mut(&mut self) -> &mut S {
         &mut self.io
     }
 
     /// Puts a transport and a pipe (from [`into_inner`](ChunkedStream::into_inner)) back
     /// together; reads see the pipe's bytes first.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use pipe_tokio::{ChunkedStream, Pipe};
+    /// let mut pipe = Pipe::new();
+    /// pipe.write_all(b"first\n")?;
+    /// let mut stream = ChunkedStream::from_parts(&b"second\n"[..], pipe);
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "first"); // the pipe's bytes first
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "second");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_parts(io: S, pipe: Pipe) -> Self {
         ChunkedStream { io, pipe }
     }
 
     /// The transport and the pipe with whatever was read and not consumed: nothing is lost.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut stream = pipe_tokio::ChunkedStream::new(&b"one\ntwo\n"[..]);
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "one");
+    /// let (io, mut pipe) = stream.into_inner();
+    /// assert!(io.is_empty()); // the transport was read to its end...
+    /// assert_eq!(pipe.read_line(false)?, "two"); // ...and "two\n" waits in the pipe
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn into_inner(self) -> (S, Pipe) {
         (self.io, self.pipe)
     }
 
     /// The pipe holding what was read and not yet consumed.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let mut stream = pipe_tokio::ChunkedStream::new(&b"+OK\r\n"[..]);
+    /// assert!(stream.pipe().is_empty());
+    /// assert_eq!(stream.peek(1).await?.unwrap(), "+"); // reads, consumes nothing
+    /// assert_eq!(stream.pipe().len(), 5);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn pipe(&self) -> &Pipe {
         &self.pipe
     }
 
     /// The pipe, mutably: for its synchronous reads and settings (`set_max_frame`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use std::io::ErrorKind;
+    /// let mut stream = pipe_tokio::ChunkedStream::new(&b"a line too long\n"[..]);
+    /// stream.pipe_mut().set_max_frame(8);
+    /// let err = stream.read_line(false).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidData);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn pipe_mut(&mut self) -> &mut Pipe {
         &mut self.pipe
     }
 
     /// Bytes read from the transport and not yet consumed.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let mut stream = pipe_tokio::ChunkedStream::new(&b"one\ntwo\n"[..]);
+    /// assert_eq!(stream.buffered(), 0);
+    /// assert_eq!(stream.read_line(false).await?.unwrap(), "one");
+    /// assert_eq!(stream.buffered(), 4); // "two\n", read along with "one\n"
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn buffered(&self) -> usize {
         self.pipe.len()
     }
@@ -443,7 +538,7 @@ impl<S: AsyncRead + Unpin> ChunkedStream<S> {
 
     /// Drops bytes up to and including the next `sep`, reading as needed: the way on after a
     /// frame over the limit. Memory stays bounded: bytes without a separator are dropped as
-    /// they arrive. Returns the bytes dropped (at the end of the stream, what was dropped
+    /// they arrive. Returns how many bytes were dropped (at the end of the stream, what was dropped
     /// before it).
     ///
     /// Cancel safe: bytes dropped before a cancellation stay dropped; nothing else is lost.
@@ -543,16 +638,58 @@ impl<S: AsyncWrite + Unpin> ChunkedStream<S> {
     }
 
     /// Flushes the transport.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let io = tokio::io::BufWriter::new(Vec::new()); // a transport that buffers writes
+    /// let mut stream = pipe_tokio::ChunkedStream::new(io);
+    /// stream.write_all(b"PING\r\n").await?;
+    /// assert!(stream.get_ref().get_ref().is_empty()); // still in the `BufWriter`
+    /// stream.flush().await?;
+    /// assert_eq!(stream.get_ref().get_ref(), b"PING\r\n");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn flush(&mut self) -> io::Result<()> {
         self.io.flush().await
     }
 
     /// Shuts down the write side (a TCP FIN); reading goes on until the peer closes.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use pipe_tokio::ChunkedStream;
+    /// let (a, b) = tokio::io::duplex(64);
+    /// let (mut client, mut server) = (ChunkedStream::new(a), ChunkedStream::new(b));
+    /// client.write_all(b"request").await?;
+    /// client.shutdown().await?;
+    /// assert_eq!(server.read_to_end().await?, "request"); // then the end
+    /// server.write_all(b"reply\n").await?;
+    /// assert_eq!(client.read_line(false).await?.unwrap(), "reply"); // reading goes on
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn shutdown(&mut self) -> io::Result<()> {
         self.io.shutdown().await
     }
 
     /// Shuts down the write side and drops the stream (and whatever was buffered).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use pipe_tokio::ChunkedStream;
+    /// let (a, b) = tokio::io::duplex(64);
+    /// let (mut client, mut server) = (ChunkedStream::new(a), ChunkedStream::new(b));
+    /// client.write_all(b"bye\n").await?;
+    /// client.close().await?;
+    /// assert_eq!(server.read_line(false).await?.unwrap(), "bye");
+    /// assert_eq!(server.read_line(false).await?, None); // the end
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn close(mut self) -> io::Result<()> {
         self.io.shutdown().await
     }
@@ -643,6 +780,22 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ChunkedStream<S> {
 impl<S: AsyncRead + AsyncWrite> ChunkedStream<S> {
     /// Read and write halves of any transport (through `tokio::io::split`); the read half keeps
     /// the buffered bytes.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use pipe_tokio::ChunkedStream;
+    /// let (a, b) = tokio::io::duplex(64);
+    /// let (mut client, mut server) = (ChunkedStream::new(a), ChunkedStream::new(b));
+    /// server.write_all(b"one\ntwo\n").await?;
+    /// assert_eq!(client.read_line(false).await?.unwrap(), "one");
+    /// let (mut reader, mut writer) = client.split();
+    /// assert_eq!(reader.read_line(false).await?.unwrap(), "two"); // kept by the read half
+    /// writer.write_all(b"three\n").await?;
+    /// assert_eq!(server.read_line(false).await?.unwrap(), "three");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn split(self) -> (ChunkedStream<ReadHalf<S>>, ChunkedStream<WriteHalf<S>>) {
         let (io, pipe) = self.into_inner();
         let (r, w) = tokio::io::split(io);

@@ -41,6 +41,11 @@
 //!
 //! The in-process pipe: [`pipe()`] gives a [`PipeWriter`] and a [`PipeReader`] for two tasks of
 //! one process, with futures-io's `AsyncWrite` and `AsyncRead`; see `pipe_core::async_pipe`.
+//!
+//! Features: `async-std` (default) adds async-std's TCP and Unix socket methods (`connect`,
+//! `accept`, Unix sockets on Unix only) and the real half-close of their `shutdown`; without
+//! it (on smol, or any other futures-io runtime) the crate builds without async-std and the
+//! socket examples here do not build.
 
 mod inproc;
 #[cfg(feature = "async-std")]

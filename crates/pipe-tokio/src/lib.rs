@@ -49,6 +49,11 @@
 //! | transport error | `Err` of its kind; every later read that the buffered bytes cannot serve returns the same error |
 //! | frame over the limit | `Err` of kind `InvalidData` ([`ReadError::LimitExceeded`]); nothing consumed: [`ChunkedStream::discard_until`] goes on past it |
 //! | empty separator, `read_at_most(0)` | `Err` of kind `InvalidInput` |
+//!
+//! Features: `net` (default) adds the TCP and Unix socket methods (`connect`, `accept`, peer
+//! addresses, owned halves; Unix sockets on Unix only) and tokio's network driver; without it
+//! the streams take any `AsyncRead`/`AsyncWrite` (TLS streams, pipes, in-memory) and the socket
+//! examples here do not build.
 
 mod inproc;
 #[cfg(feature = "net")]

@@ -1628,43 +1628,25 @@ fn run_model(min: usize, max: usize, idle: usize, cache: usize, seed: u64, steps
     assert_eq!((s.outstanding_chunks, s.outstanding_bytes), (0, 0));
 }
 
+/// The model test under five configurations (a small cache, no cache, an unlimited cache with
+/// the smallest queues, a one-byte cache, a single class), four seeds each.
 #[test]
-fn model_cache_small() {
+fn model_of_every_stat_under_each_configuration() {
     let _g = serial();
-    for seed in 1..=4 {
-        run_model(64, 256, 192, 128, seed, 400);
-    }
-}
-
-#[test]
-fn model_cache_off() {
-    let _g = serial();
-    for seed in 11..=14 {
-        run_model(64, 256, 256, 0, seed, 400);
-    }
-}
-
-#[test]
-fn model_cache_unlimited_queue_minimal() {
-    let _g = serial();
-    for seed in 21..=24 {
-        run_model(64, 256, 0, usize::MAX, seed, 400);
-    }
-}
-
-#[test]
-fn model_one_byte_cache() {
-    let _g = serial();
-    for seed in 31..=34 {
-        run_model(64, 512, 64, 1, seed, 400);
-    }
-}
-
-#[test]
-fn model_single_class() {
-    let _g = serial();
-    for seed in 41..=44 {
-        run_model(64, 64, 128, 64, seed, 400);
+    // (min_chunk, max_chunk, idle bytes per class, thread cache bytes, first seed)
+    let configs = [
+        (64, 256, 192, 128, 1),
+        (64, 256, 256, 0, 11),
+        (64, 256, 0, usize::MAX, 21),
+        (64, 512, 64, 1, 31),
+        (64, 64, 128, 64, 41),
+    ];
+    for (min, max, idle, cache, first) in configs {
+        for seed in first..first + 4 {
+            // Shown with a failure: which configuration and seed.
+            eprintln!("min {min} max {max} idle {idle} cache {cache} seed {seed}");
+            run_model(min, max, idle, cache, seed, 400);
+        }
     }
 }
 

@@ -998,38 +998,46 @@ thread_local! {
     static HELD_AT_EXIT: std::cell::RefCell<Option<(Pool, Chunk)>> = const { std::cell::RefCell::new(None) };
 }
 
-/// A chunk dropped, and another acquired and dropped, by a thread-local destructor during
-/// thread teardown, before or after the pool's own per-thread state is torn down.
+/// Runs a thread that uses `pool` once (before or after `at_exit`, per `pool_first`) and leaves
+/// `at_exit` to a thread-local destructor, which runs during thread teardown, before or after
+/// the pool's own per-thread state is torn down; then checks that two chunks were acquired and
+/// returned and that this thread's `trim` reaches every idle one (none stranded).
+fn check_teardown(pool: &Pool, pool_first: bool, at_exit: impl Fn() + Send + Sync) {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            if pool_first {
+                drop(pool.acquire(64).unwrap()); // the pool's thread state exists first
+            }
+            at_exit();
+            if !pool_first {
+                drop(pool.acquire(64).unwrap());
+            }
+        })
+        .join()
+        .unwrap();
+    });
+    let s = pool.stats();
+    assert_eq!(
+        (s.acquired, s.returned, s.outstanding_chunks),
+        (2, 2, 0),
+        "pool first {pool_first}: {s:?}"
+    );
+    check_derived(&s);
+    assert_eq!(pool.trim(), s.idle_chunks, "pool first {pool_first}: {s:?}");
+    assert_eq!(pool.stats().idle_chunks, 0);
+}
+
+/// A chunk dropped by a thread-local destructor during thread teardown, before or after the
+/// pool's own per-thread state is torn down: counted, not lost.
 #[test]
 fn chunks_released_during_thread_teardown_are_counted_and_not_lost() {
     let _g = serial();
     for pool_first in [false, true] {
         let pool = make(64, 64, 64 * 8, 64 * 8);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                if pool_first {
-                    drop(pool.acquire(64).unwrap()); // the pool's thread state exists first
-                }
-                let c = pool.acquire(64).unwrap();
-                HELD_AT_EXIT.with(|h| *h.borrow_mut() = Some((pool.clone(), c)));
-                if !pool_first {
-                    drop(pool.acquire(64).unwrap());
-                }
-            })
-            .join()
-            .unwrap();
+        check_teardown(&pool, pool_first, || {
+            let c = pool.acquire(64).unwrap();
+            HELD_AT_EXIT.with(|h| *h.borrow_mut() = Some((pool.clone(), c)));
         });
-        let s = pool.stats();
-        assert_eq!(
-            (s.acquired, s.returned, s.outstanding_chunks),
-            (2, 2, 0),
-            "pool first {pool_first}: {s:?}"
-        );
-        check_derived(&s);
-        // Nothing is stranded in a dead thread's cache: this thread's trim reaches every idle chunk.
-        let idle = s.idle_chunks;
-        assert_eq!(pool.trim(), idle, "pool first {pool_first}: {s:?}");
-        assert_eq!(pool.stats().idle_chunks, 0);
     }
 }
 
@@ -1054,27 +1062,9 @@ fn acquire_during_thread_teardown_works_and_is_counted() {
     let _g = serial();
     for pool_first in [false, true] {
         let pool = make(64, 256, 64 * 8, 64 * 8);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                if pool_first {
-                    drop(pool.acquire(64).unwrap());
-                }
-                ACQUIRE_AT_EXIT.with(|h| *h.borrow_mut() = Some(AcquireOnDrop(pool.clone())));
-                if !pool_first {
-                    drop(pool.acquire(64).unwrap());
-                }
-            })
-            .join()
-            .unwrap();
+        check_teardown(&pool, pool_first, || {
+            ACQUIRE_AT_EXIT.with(|h| *h.borrow_mut() = Some(AcquireOnDrop(pool.clone())));
         });
-        let s = pool.stats();
-        assert_eq!(
-            (s.acquired, s.returned, s.outstanding_chunks),
-            (2, 2, 0),
-            "pool first {pool_first}: {s:?}"
-        );
-        check_derived(&s);
-        assert_eq!(pool.trim(), s.idle_chunks, "pool first {pool_first}: {s:?}");
     }
 }
 

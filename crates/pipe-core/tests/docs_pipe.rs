@@ -3040,7 +3040,15 @@ fn std_traits_know_no_frame_limit_and_a_bad_line_is_skipped_by_hand() {
 #[test]
 fn get_buffer_lends_at_least_the_hint_after_a_large_frame_is_awaited() {
     let max = Pipe::new().pool().max_chunk();
-    for hint in [1, 4096, (256 << 10) - 1, 256 << 10, (256 << 10) + 1, 512 << 10, max] {
+    for hint in [
+        1,
+        4096,
+        (256 << 10) - 1,
+        256 << 10,
+        (256 << 10) + 1,
+        512 << 10,
+        max,
+    ] {
         let mut pipe = Pipe::with_options(PipeOptions::new().max_frame(UNLIMITED));
         pipe.write_all(b"x").unwrap();
         pipe.reserve_frame(4 << 20);

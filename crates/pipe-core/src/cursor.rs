@@ -19,6 +19,14 @@ use crate::pipe::Pipe;
 /// it expects. None panics; only `bytes::Buf`'s methods panic on a shortfall, as that trait's
 /// contract says (check [`remaining`](Cursor::remaining) first).
 ///
+/// A cursor reads only what is buffered and knows nothing of the pipe's end: past the buffered
+/// bytes its reads say `NeedMore` even when the pipe has ended (cleanly or with an error), so a
+/// decoder that gets `NeedMore` looks at [`Pipe::state`] once the cursor is dropped, as a
+/// codec's `decode_eof` does. Only the delimited reads ([`until`](Cursor::until),
+/// [`until_any`](Cursor::until_any)) are bounded by the pipe's maximum frame size; a length read
+/// from the peer and passed to [`bytes`](Cursor::bytes) or [`skip`](Cursor::skip) is bounded by
+/// nothing but memory, so check it against your own maximum first.
+///
 /// ```
 /// use pipe_core::{Pipe, ReadError};
 ///
@@ -404,8 +412,8 @@ impl Cursor<'_> {
     }
 
     /// Where the next `sep` starts, as an offset past the position, if it is buffered within
-    /// the pipe's maximum frame size. `LimitExceeded` when `max_frame` bytes are buffered
-    /// without it; `NeedMore` before that.
+    /// the pipe's maximum frame size. `LimitExceeded` when `max_frame + sep.len()` bytes are
+    /// buffered past the position without it; `NeedMore` before that.
     fn find_sep(&mut self, sep: &[u8]) -> Result<usize, ReadError> {
         if sep.is_empty() {
             return Err(ReadError::InvalidArgument("the separator is empty"));
@@ -418,15 +426,17 @@ impl Cursor<'_> {
             Ok(Some(p)) => Ok(p - self.pos),
             _ if self.remaining() >= window => Err(ReadError::LimitExceeded {
                 limit: self.pipe.max_frame,
-                buffered: self.remaining(),
+                buffered: self.pipe.len,
             }),
             _ => Err(ReadError::NeedMore),
         }
     }
 
     /// The bytes up to the next `sep` (not included), moving past the separator: a field
-    /// ending in a delimiter. Bounded by the pipe's maximum frame size (`LimitExceeded`);
-    /// `NeedMore` while no `sep` is buffered; `InvalidArgument` for an empty separator.
+    /// ending in a delimiter. Bounded by the pipe's maximum frame size: `LimitExceeded` once
+    /// `max_frame + sep.len()` bytes are buffered past the position without a `sep` (a field of
+    /// up to `max_frame` bytes may still end there), `NeedMore` while fewer are;
+    /// `InvalidArgument` for an empty separator.
     ///
     /// ```
     /// let mut pipe = pipe_core::Pipe::new();
@@ -444,8 +454,9 @@ impl Cursor<'_> {
     }
 
     /// The bytes up to the next byte that is any of `set` (not included), and that byte,
-    /// moving past it. Bounded by the maximum frame size like [`until`](Cursor::until). An
-    /// empty `set` is `InvalidArgument`.
+    /// moving past it. Bounded by the maximum frame size: `LimitExceeded` once more than
+    /// `max_frame` bytes are buffered past the position without one of `set`. An empty `set` is
+    /// `InvalidArgument`.
     ///
     /// ```
     /// let mut pipe = pipe_core::Pipe::new();
@@ -481,7 +492,7 @@ impl Cursor<'_> {
             }
             None if self.remaining() > limit => Err(ReadError::LimitExceeded {
                 limit,
-                buffered: self.remaining(),
+                buffered: self.pipe.len,
             }),
             None => Err(ReadError::NeedMore),
         }
@@ -564,6 +575,9 @@ impl Cursor<'_> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn skip_any(&mut self, set: &[u8]) -> Result<usize, ReadError> {
+        if set.is_empty() {
+            return Ok(0);
+        }
         let mut n = 0;
         let mut ended = false;
         for part in self.rest() {
@@ -672,8 +686,13 @@ impl Cursor<'_> {
     pub fn signed_decimal(&mut self) -> Result<i64, ReadError> {
         let start = self.pos;
         let negative = self.skip_if(b"-")?;
+        // The largest magnitude `i64` holds with this sign.
+        let bound = if negative { 1 << 63 } else { i64::MAX as u64 };
         let value = match self.decimal() {
             Ok(v) => v,
+            // The digits run to the end of what is buffered, but those already pass `bound`:
+            // no more digits can bring it back (as `decimal` says past `u64::MAX`).
+            Err(ReadError::NeedMore) if self.leading_digits() > bound => u64::MAX,
             Err(e) => {
                 self.pos = start;
                 self.seg = 0;
@@ -692,6 +711,20 @@ impl Cursor<'_> {
             self.seg_start = 0;
             ReadError::Malformed("the number does not fit in an i64")
         })
+    }
+
+    /// The value of the decimal digits buffered from the position, saturating at `u64::MAX`.
+    fn leading_digits(&mut self) -> u64 {
+        let mut value: u64 = 0;
+        for part in self.rest() {
+            for &b in part {
+                if !b.is_ascii_digit() {
+                    return value;
+                }
+                value = value.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+            }
+        }
+        value
     }
 
     /// A hexadecimal number (HTTP chunk sizes), as [`decimal`](Cursor::decimal) reads decimals;

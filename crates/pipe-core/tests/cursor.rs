@@ -171,7 +171,18 @@ impl Model {
             .take_while(|b| (**b as char).is_digit(radix))
             .count();
         if n == digits.len() {
-            return Got::NeedMore;
+            // The digits run to the end: `Malformed` at once if those already pass what the
+            // result holds (no more digits can bring it back), else more may come.
+            let so_far = digits.iter().fold(0u128, |v, &b| {
+                (v * u128::from(radix) + u128::from((b as char).to_digit(radix).unwrap_or(0)))
+                    .min(u128::from(u64::MAX) + 1)
+            });
+            let most = match (signed, neg) {
+                (false, _) => u128::from(u64::MAX),
+                (true, false) => i64::MAX as u128,
+                (true, true) => 1 << 63,
+            };
+            return if so_far > most { Got::Malformed } else { Got::NeedMore };
         }
         if n == 0 {
             return Got::Malformed;
@@ -235,7 +246,8 @@ fn apply(c: &mut Cursor<'_>, m: &mut Model, op: &Op) -> (Got, Got) {
         }
         Op::SkipAny(set) => {
             let n = m.rest().iter().take_while(|b| set.contains(b)).count();
-            let want = if n == m.rest().len() {
+            // An empty set matches nothing: `Ok(0)`, even at the end of what is buffered.
+            let want = if n == m.rest().len() && !set.is_empty() {
                 Got::NeedMore
             } else {
                 m.pos += n;

@@ -101,6 +101,18 @@ impl Pipe {
             Ok(Some(n)) => Ok(n),
             Ok(None) => {
                 self.expect_long_frame(sep.len());
+                // After a clean end nothing more can come: the leftover is the whole last
+                // frame, and over the limit it is `LimitExceeded`, as a last line is (the bytes
+                // that may have begun the separator not counted).
+                if matches!(self.state, PipeState::Closed)
+                    && self.len > self.max_frame
+                    && self.len - self.begun_separator(sep, line) > self.max_frame
+                {
+                    return Err(ReadError::LimitExceeded {
+                        limit: self.max_frame,
+                        buffered: self.len,
+                    });
+                }
                 Err(self.short())
             }
             Err(buffered) => Err(ReadError::LimitExceeded {
@@ -246,7 +258,10 @@ impl Pipe {
     /// The next frame ending in `sep` (any non-empty byte string), with or without the separator.
     ///
     /// Errors: [`ReadError::InvalidArgument`] for an empty separator; otherwise the outcomes of
-    /// [`ReadError`], the limit counting the frame without its separator.
+    /// [`ReadError`], the limit counting the frame without its separator. After the end, a last
+    /// frame without `sep` is `Partial` if it is within the limit, `LimitExceeded` if it is not
+    /// (its last bytes not counted if they may have begun `sep`: with `--` and a limit of 4,
+    /// `abcd-` is `Partial`, `abcde` is `LimitExceeded`), as a last line is.
     ///
     /// ```
     /// let mut pipe = pipe_core::Pipe::new();

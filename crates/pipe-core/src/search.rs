@@ -298,6 +298,19 @@ impl Pipe {
     }
 
     /// The unread byte at offset `at` (`at < len`).
+    /// How many of the last buffered bytes may have begun `sep` (the longest proper prefix of
+    /// it they end with; for a line, a last `\r`): at the end, those are not counted against
+    /// the limit.
+    pub(crate) fn begun_separator(&self, sep: &[u8], line: bool) -> usize {
+        if line && sep == b"\n" {
+            return usize::from(self.len > 0 && self.byte_at(self.len - 1) == b'\r');
+        }
+        (1..sep.len())
+            .rev()
+            .find(|&k| k <= self.len && (0..k).all(|i| self.byte_at(self.len - k + i) == sep[i]))
+            .unwrap_or(0)
+    }
+
     fn byte_at(&self, at: usize) -> u8 {
         let (index, start) = self.segment_at(at);
         self.segments[index].data()[at - start]

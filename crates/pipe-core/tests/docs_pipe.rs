@@ -3068,3 +3068,43 @@ fn get_buffer_lends_at_least_the_hint_after_a_large_frame_is_awaited() {
     let buf = pipe.get_buffer(max).unwrap();
     assert!(buf.len() >= max, "lent {}", buf.len());
 }
+
+/// `read_until`: "After the end, a last frame without `sep` is `Partial` if it is within the
+/// limit, `LimitExceeded` if it is not (its last bytes not counted if they may have begun
+/// `sep`)": one under, at and one over a limit of 4, with and without a begun separator, and
+/// `discard_until` going on past it to the end.
+#[test]
+fn read_until_at_the_end_is_partial_within_the_limit_and_limit_exceeded_past_it() {
+    let cases: [(&[u8], &[u8], bool); 9] = [
+        (b"--", b"abc", true),
+        (b"--", b"abcd", true),
+        (b"--", b"abcde", false),
+        (b"--", b"abcd-", true),
+        (b"---", b"abcde-", false),
+        (b"abab", b"abcdaba", true),
+        (b"abab", b"abcdeab", false),
+        (b"abab", b"abcaba", true),
+        (b"\n", b"abcd", true),
+    ];
+    for (sep, rest, partial) in cases {
+        let mut pipe = Pipe::with_options(PipeOptions::new().max_frame(4));
+        pipe.write_all(rest).unwrap();
+        let what = String::from_utf8_lossy(rest);
+        let open = pipe.read_until(sep, false);
+        assert!(matches!(open, Err(ReadError::NeedMore)), "{what}: {open:?}");
+        pipe.eof().unwrap();
+        match pipe.read_until(sep, false) {
+            Err(ReadError::Partial(left)) if partial => assert_eq!(left, rest, "{what}"),
+            Err(ReadError::LimitExceeded { limit: 4, buffered }) if !partial => {
+                assert_eq!(buffered, rest.len(), "{what}");
+                assert_eq!(pipe.len(), rest.len(), "nothing consumed: {what}");
+                assert_eq!(
+                    pipe.discard_until(sep).unwrap(),
+                    Discarded::NotYet(rest.len())
+                );
+                assert!(matches!(pipe.read_until(sep, false), Err(ReadError::End)));
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}

@@ -126,9 +126,27 @@ impl Model {
                 }
                 Got::Frame(frame)
             }
+            // After a clean end the leftover is the last frame: over the limit (the bytes that
+            // may have begun the separator not counted) it is the limit, not `Partial`.
+            Ok(None) if self.state == State::Closed && self.last_over(sep, line) => Got::Limit,
             Ok(None) => self.short(),
             Err(()) => Got::Limit,
         }
+    }
+
+    /// Whether the buffered bytes, less a last piece that may have begun `sep` (a proper prefix
+    /// of it; a line's `\r`), are longer than `max_frame`.
+    fn last_over(&self, sep: &[u8], line: bool) -> bool {
+        let data: Vec<u8> = self.data.iter().copied().collect();
+        let begun = if line && sep == b"\n" {
+            usize::from(data.last() == Some(&b'\r'))
+        } else {
+            (1..sep.len())
+                .rev()
+                .find(|&k| data.ends_with(&sep[..k]))
+                .unwrap_or(0)
+        };
+        data.len() - begun > self.max_frame
     }
 
     /// Where the next frame's separator starts, stated plainly: the first match of `sep`,

@@ -350,7 +350,10 @@ impl Pipe {
     ) -> Poll<io::Result<usize>> {
         loop {
             match self.discard_until(sep) {
-                Ok(crate::Discarded::Found(n)) => return Poll::Ready(Ok(*dropped + n)),
+                Ok(crate::Discarded::Found(n)) => {
+                    *dropped += n;
+                    return Poll::Ready(Ok(*dropped));
+                }
                 Ok(crate::Discarded::NotYet(n)) => *dropped += n,
                 Err(ReadError::End) => return Poll::Ready(Ok(*dropped)),
                 Err(e) => return Poll::Ready(Err(e.into())),
@@ -799,7 +802,11 @@ impl PollWrite for Vec<u8> {
 /// | limit exceeded | `Err` of kind `InvalidData`; inner [`ReadError::LimitExceeded`]; nothing consumed |
 /// | invalid argument | `Err` of kind `InvalidInput` |
 ///
-/// Recover the inner [`ReadError`] with [`read_error_of`](crate::read_error_of).
+/// Recover the inner [`ReadError`] with [`read_error_of`](crate::read_error_of); a failed
+/// stream's error carries the [`StreamError`](crate::StreamError) itself as its inner error
+/// instead, as every read of a failed stream returns it (see
+/// [`StreamError::to_io_error`](crate::StreamError::to_io_error)), so that two reads' errors can
+/// be compared with [`StreamError::same_as`](crate::StreamError::same_as).
 ///
 /// ```
 /// use pipe_core::adapter::into_io;

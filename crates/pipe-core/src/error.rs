@@ -372,7 +372,8 @@ impl From<FindError> for io::Error {
 }
 
 /// The [`ReadError`] inside an `io::Error` returned by an async read (a partial frame's
-/// leftover, a limit), if there is one.
+/// leftover, a limit), if there is one. A failed stream's error has the [`StreamError`] itself
+/// inside instead (`error.get_ref()` downcast to `StreamError`): `None` here.
 ///
 /// ```
 /// use pipe_core::{ReadError, adapter::into_io, read_error_of};

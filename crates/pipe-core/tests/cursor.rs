@@ -182,7 +182,11 @@ impl Model {
                 (true, false) => i64::MAX as u128,
                 (true, true) => 1 << 63,
             };
-            return if so_far > most { Got::Malformed } else { Got::NeedMore };
+            return if so_far > most {
+                Got::Malformed
+            } else {
+                Got::NeedMore
+            };
         }
         if n == 0 {
             return Got::Malformed;

@@ -553,7 +553,9 @@ pub fn poll_write_vectored_all(
 /// the most bytes the read may still add (a frame search's frame and ending less what is
 /// buffered; `usize::MAX` for reads that take whatever is there). `Ready(())` when the pipe
 /// changed (data, end or error: the caller tries its read again); `Pending` after arranging for
-/// the task to be woken. A socket's fill is [`from_transport`] (one poll of the transport into
+/// the task to be woken. `Ready(())` with the pipe unchanged breaks this contract: the read
+/// then takes it for a frame that cannot grow and fails (`LimitExceeded`) instead of waiting,
+/// so a transport that woke with nothing to give returns `Pending`. A socket's fill is [`from_transport`] (one poll of the transport into
 /// pooled space); the in-process pipe's reader waits for its writer.
 ///
 /// ```
@@ -1284,7 +1286,9 @@ fn poll_fill_at_least<T: PollRead + ?Sized>(
 }
 
 /// Drops bytes through the next `sep`, reading as needed; how many were dropped. Cancel safe
-/// in that bytes dropped stay dropped and nothing else is lost.
+/// in that bytes dropped stay dropped and nothing else is lost; a call made again after a
+/// cancellation counts only what it drops itself (keep a count across calls with
+/// [`PollRead::poll_discard_until`]'s `dropped`).
 ///
 /// ```
 /// # futures_executor_free::run(async {

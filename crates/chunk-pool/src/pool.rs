@@ -8,7 +8,7 @@
 //!   `acquired - returned` is the number outstanding.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crossbeam_queue::ArrayQueue;
@@ -191,11 +191,20 @@ struct Open(Arc<Inner>);
 
 impl Drop for Open {
     fn drop(&mut self) {
-        self.0.closed.store(true, SeqCst);
-        // This thread's cache goes first: its chunks pass through `stash`, which frees them now.
+        self.0.closed.store(true, Relaxed);
+        // This thread's cache goes first: its chunks pass through `stash` into the queues.
         cache::forget(&self.0);
         let freed = self.0.drain_queues();
         self.0.shared.add_shared(Counter::Freed, freed);
+        // Then every queue is filled with empty boxes (no memory): a chunk returned from now on
+        // finds its queue full and is freed at once, with nothing added to the return path (a
+        // check there cost the RESP server about 10 instructions a request). Nothing takes them
+        // out: no handle is left to acquire with. A chunk another thread pushed between the
+        // drain and the fill stays until the pool's shared state goes (the last chunk's drop).
+        // The fill costs what making the queues did: a push a slot.
+        for queue in self.0.classes.iter() {
+            while queue.push(Box::default()).is_ok() {}
+        }
     }
 }
 
@@ -208,7 +217,8 @@ pub(crate) struct Inner {
     pub(crate) max_chunk: usize,
     /// Chunks each thread cache keeps per class (index = class); 0 = no thread cache.
     pub(crate) thread_cache_slots: Box<[usize]>,
-    /// Idle chunks per class; each queue's capacity is that class's retention cap.
+    /// Idle chunks per class; each queue's capacity is that class's retention cap. Once the
+    /// pool has closed, each queue is full of empty boxes, so returned chunks are freed.
     classes: Box<[ArrayQueue<Box<[u8]>>]>,
     /// One counter shard per thread that has used the pool; summed by `stats`.
     pub(crate) shards: Mutex<Vec<Arc<Shard>>>,
@@ -534,21 +544,14 @@ impl Inner {
     }
 
     /// Where the memory of a returned chunk goes when no thread cache takes it: its class queue,
-    /// or the allocator if the queue is full, the chunk is unpooled or the pool has closed.
-    /// Counts a free on `count`.
-    pub(crate) fn stash(&self, buf: Box<[u8]>, count: impl Fn(Counter)) {
+    /// or the allocator if the queue is full or the chunk is unpooled (or the pool has closed:
+    /// its queues are then kept full, see [`Open`]). Counts a free on `count`.
+    pub(crate) fn stash(&self, buf: Box<[u8]>, count: impl FnOnce(Counter)) {
         let Some(class) = self.class_of_capacity(buf.len()) else {
             return count(Counter::Freed);
         };
-        if self.closed.load(SeqCst) || self.classes[class].push(buf).is_err() {
-            return count(Counter::Freed);
-        }
-        // The pool closed between the look and the push (its drain may have run before the
-        // push): let go of what the queues hold.
-        if self.closed.load(SeqCst) {
-            for _ in 0..self.drain_queues() {
-                count(Counter::Freed);
-            }
+        if self.classes[class].push(buf).is_err() {
+            count(Counter::Freed);
         }
     }
 

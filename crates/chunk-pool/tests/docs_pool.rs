@@ -1258,6 +1258,9 @@ fn other_threads_caches_of_a_closed_pool_are_freed() {
             4,
             "four chunks in the worker's cache"
         );
+        // A chunk still out keeps the pool's shared state alive: the worker's chunks must be
+        // freed anyway, not queued until this one goes.
+        let out = pool.acquire(MIB).unwrap();
         let before = live_bytes();
         drop(pool); // the last handle: the pool closes
         to_worker.send(()).unwrap();
@@ -1276,6 +1279,7 @@ fn other_threads_caches_of_a_closed_pool_are_freed() {
             freed >= (4 * MIB) as isize,
             "freed by the time the worker exited: {freed}"
         );
+        drop(out);
     }
 }
 

@@ -82,13 +82,7 @@ impl Local {
 impl Drop for Local {
     fn drop(&mut self) {
         for (buf, home) in self.idle.drain(..).flatten() {
-            if home.closed.load(Relaxed) {
-                // A closed pool keeps nothing: freed now, not queued until its last chunk goes.
-                drop(buf);
-                home.shared.add_shared(Counter::Freed, 1);
-            } else {
-                home.stash(buf, |c| home.shared.add_shared(c, 1));
-            }
+            home.stash(buf, |c| home.shared.add_shared(c, 1));
         }
     }
 }

@@ -192,13 +192,24 @@ struct Open(Arc<Inner>);
 impl Drop for Open {
     fn drop(&mut self) {
         self.0.closed.store(true, Relaxed);
-        // This thread's cache is freed (`Local`'s drop frees a closed pool's chunks), then the
-        // queues. From now on a returned chunk is freed at once (`recycle`); a chunk another
-        // thread queued between its look at `closed` and this drain stays until the pool's
-        // shared state goes with the last chunk.
+        // This thread's cache goes first: its chunks pass through `stash` into the queues.
         cache::forget(&self.0);
         let freed = self.0.drain_queues();
         self.0.shared.add_shared(Counter::Freed, freed);
+        // If chunks can still come back (some are out, or idle in other threads' caches), every
+        // queue is then filled with empty boxes (no memory): a chunk returned from now on finds
+        // its queue full and is freed at once, with nothing added to the return path (a check
+        // for `closed` there cost the RESP server 5-13 instructions a request and the pool's
+        // acquire+release 18% of its speed). Nothing takes them out: no handle is left to
+        // acquire with. The fill costs a push a slot (about 7 ns: 15 us for the default
+        // classes); a pool closed with every chunk back skips it. A chunk returned while the
+        // close runs may stay queued until the pool's shared state goes with its last chunk.
+        let left = self.0.stats();
+        if left.outstanding_chunks > 0 || left.idle_chunks > 0 {
+            for queue in self.0.classes.iter() {
+                while queue.push(Box::default()).is_ok() {}
+            }
+        }
     }
 }
 
@@ -211,8 +222,8 @@ pub(crate) struct Inner {
     pub(crate) max_chunk: usize,
     /// Chunks each thread cache keeps per class (index = class); 0 = no thread cache.
     pub(crate) thread_cache_slots: Box<[usize]>,
-    /// Idle chunks per class; each queue's capacity is that class's retention cap. Empty once
-    /// the pool has closed (returned chunks are then freed, not queued).
+    /// Idle chunks per class; each queue's capacity is that class's retention cap. Once the
+    /// pool has closed, each queue is full of empty boxes, so returned chunks are freed.
     classes: Box<[ArrayQueue<Box<[u8]>>]>,
     /// One counter shard per thread that has used the pool; summed by `stats`.
     pub(crate) shards: Mutex<Vec<Arc<Shard>>>,
@@ -362,9 +373,7 @@ impl Pool {
 
     /// Takes back the memory of a dropped chunk (its `Drop` calls this): the policy that
     /// mirrors [`acquire`](Pool::acquire). Into this thread's cache if its class has room and
-    /// the pool is open, else into the class queue while the pool is open, else to the
-    /// allocator. (The closed checks sit here rather than in `stash`: there, never taken, they
-    /// cost the RESP server 5-13 instructions a request through the chunk drop's code.) Counted as returned
+    /// the pool is open, else into the class queue, else to the allocator. Counted as returned
     /// on this thread's shard (or the shared one during thread teardown).
     #[inline]
     pub(crate) fn recycle(buf: Box<[u8]>, home: Arc<Inner>) {
@@ -383,20 +392,11 @@ impl Pool {
         });
         match cached {
             Ok(Ok(())) => {}
-            Ok(Err(((buf, home), shard))) if home.closed.load(Relaxed) => {
-                drop(buf);
-                shard.add_owned(Counter::Freed, 1);
-            }
             Ok(Err(((buf, home), shard))) => home.stash(buf, |c| shard.add_owned(c, 1)),
             Err((buf, home)) => {
                 home.shared.add_shared(Counter::Returned, 1);
                 home.shared.add_shared(Counter::ReturnedBytes, bytes);
-                if home.closed.load(Relaxed) {
-                    drop(buf);
-                    home.shared.add_shared(Counter::Freed, 1);
-                } else {
-                    home.stash(buf, |c| home.shared.add_shared(c, 1));
-                }
+                home.stash(buf, |c| home.shared.add_shared(c, 1));
             }
         }
     }
@@ -466,8 +466,7 @@ impl Pool {
     /// # Ok::<(), chunk_pool::PoolError>(())
     /// ```
     pub fn stats(&self) -> PoolStats {
-        let shards = self.inner.shards.lock().unwrap_or_else(|e| e.into_inner());
-        stats::sum(shards.iter().map(|s| &**s).chain([&self.inner.shared]))
+        self.inner.stats()
     }
 
     /// The capacity a request of `size` bytes gets: its class size, or `size` itself above the
@@ -548,9 +547,9 @@ impl Inner {
         1 << (self.min_shift as usize + class)
     }
 
-    /// Where the memory of a returned chunk of an open pool goes when no thread cache takes it:
-    /// its class queue, or the allocator if the queue is full or the chunk is unpooled. Counts a
-    /// free on `count`.
+    /// Where the memory of a returned chunk goes when no thread cache takes it: its class queue,
+    /// or the allocator if the queue is full or the chunk is unpooled (or the pool has closed:
+    /// its queues are then kept full, see [`Open`]). Counts a free on `count`.
     pub(crate) fn stash(&self, buf: Box<[u8]>, count: impl FnOnce(Counter)) {
         let Some(class) = self.class_of_capacity(buf.len()) else {
             return count(Counter::Freed);
@@ -558,6 +557,12 @@ impl Inner {
         if self.classes[class].push(buf).is_err() {
             count(Counter::Freed);
         }
+    }
+
+    /// The counters summed over every shard.
+    fn stats(&self) -> PoolStats {
+        let shards = self.shards.lock().unwrap_or_else(|e| e.into_inner());
+        stats::sum(shards.iter().map(|s| &**s).chain([&self.shared]))
     }
 
     /// Frees every idle chunk of the class queues; returns how many.

@@ -481,6 +481,17 @@ fn rest_of(bufs: &[IoSlice<'_>]) -> Vec<u8> {
     bufs.iter().flat_map(|b| b.iter().copied()).collect()
 }
 
+/// A stream with maximum frame `max` over `content` then `last`: all at once, or (`one`) one
+/// byte a read with `Pending` between.
+fn stream_in(one: bool, max: usize, content: &[u8], last: Step) -> Stream {
+    let steps = if one {
+        one_byte(content, last)
+    } else {
+        whole(content, last)
+    };
+    Stream::with(limit(max), steps)
+}
+
 // ---------------------------------------------------------------------------------------------
 // from_transport: the FillFn of a transport.
 // ---------------------------------------------------------------------------------------------
@@ -1034,16 +1045,7 @@ fn read_line_limit_zero() {
 fn read_until_outcomes_and_limits() {
     let m = 4;
     for one in [false, true] {
-        let mk = |content: &[u8], last: Step| {
-            Stream::with(
-                limit(m),
-                if one {
-                    one_byte(content, last)
-                } else {
-                    whole(content, last)
-                },
-            )
-        };
+        let mk = |content: &[u8], last: Step| stream_in(one, m, content, last);
         // Separators across reads, with and without the separator kept.
         let mut s = mk(b"ab--abcd--x;y;abcd;", Step::End);
         assert_eq!(
@@ -1279,16 +1281,7 @@ fn peek_waits_for_one_byte_and_consumes_nothing() {
 #[test]
 fn read_to_end_within_the_limit() {
     for one in [false, true] {
-        let mk = |m: usize, content: &[u8], last: Step| {
-            Stream::with(
-                limit(m),
-                if one {
-                    one_byte(content, last)
-                } else {
-                    whole(content, last)
-                },
-            )
-        };
+        let mk = |m: usize, content: &[u8], last: Step| stream_in(one, m, content, last);
         assert_eq!(
             run(read_to_end(&mut mk(8, b"1234567", Step::End))).unwrap(),
             "1234567"
@@ -1323,16 +1316,7 @@ fn read_to_end_within_the_limit() {
 #[test]
 fn read_lines_with_counts_waits_and_reports_outcomes() {
     for one in [false, true] {
-        let mk = |m: usize, content: &[u8], last: Step| {
-            Stream::with(
-                limit(m),
-                if one {
-                    one_byte(content, last)
-                } else {
-                    whole(content, last)
-                },
-            )
-        };
+        let mk = |m: usize, content: &[u8], last: Step| stream_in(one, m, content, last);
         let mut s = mk(64, b"a\nbb\r\nccc", Step::End);
         let mut lines = Vec::new();
         let mut total = 0;
@@ -1484,16 +1468,7 @@ fn poll_fill_more_keeps_since_across_polls() {
 #[test]
 fn fill_at_least_outcomes() {
     for one in [false, true] {
-        let mk = |content: &[u8], last: Step| {
-            Stream::with(
-                limit(4),
-                if one {
-                    one_byte(content, last)
-                } else {
-                    whole(content, last)
-                },
-            )
-        };
+        let mk = |content: &[u8], last: Step| stream_in(one, 4, content, last);
         let mut s = mk(b"abc", Step::End);
         assert!(run(fill_at_least(&mut s, 0)).unwrap());
         assert!(run(fill_at_least(&mut s, 3)).unwrap());
@@ -1531,16 +1506,7 @@ fn fill_at_least_outcomes() {
 #[test]
 fn discard_until_outcomes() {
     for one in [false, true] {
-        let mk = |m: usize, content: &[u8], last: Step| {
-            Stream::with(
-                limit(m),
-                if one {
-                    one_byte(content, last)
-                } else {
-                    whole(content, last)
-                },
-            )
-        };
+        let mk = |m: usize, content: &[u8], last: Step| stream_in(one, m, content, last);
         let mut s = mk(64, b"junk\r\nPING\r\n", Step::End);
         assert_eq!(run(discard_until(&mut s, b"\r\n")).unwrap(), 6);
         assert_eq!(run(read_line(&mut s, false)).unwrap().unwrap(), "PING");

@@ -1422,6 +1422,42 @@ macro_rules! inproc_tests {
             }
         }
 
+        $crate::__inproc_test! { $test
+            /// `read_until` after a clean end: a last frame past the limit is the limit, nothing
+            /// consumed, whether it came whole or a byte a write (the bytes that may have begun
+            /// the separator not counted: `abcd-` with `--` and a limit of 4 is the leftover);
+            /// `discard_until` then drops it and the end follows.
+            fn read_until_at_the_end_past_the_limit_is_the_limit() {
+                for (rest, partial) in [(&b"abcd-"[..], true), (b"abcde", false)] {
+                    for bytewise in [false, true] {
+                        let (mut w, mut r) =
+                            pipe_with(AsyncPipeOptions::new().max_frame(4)).unwrap();
+                        if bytewise {
+                            for b in rest {
+                                w.write_now(&[*b]).unwrap();
+                            }
+                        } else {
+                            w.write_now(rest).unwrap();
+                        }
+                        w.complete();
+                        let err = r.read_until(b"--", false).await.unwrap_err();
+                        if partial {
+                            assert!(
+                                matches!(read_error_of(&err), Some(ReadError::Partial(p)) if p == rest),
+                                "{err:?}"
+                            );
+                        } else {
+                            assert_limit(&err, 4);
+                            assert_eq!(r.buffered(), rest.len(), "nothing consumed");
+                            assert_limit(&r.read_until(b"--", false).await.unwrap_err(), 4);
+                            assert_eq!(r.discard_until(b"--").await.unwrap(), rest.len());
+                        }
+                        assert_eq!(r.read_until(b"--", false).await.unwrap(), None);
+                    }
+                }
+            }
+        }
+
         // ------------------------------------------------------------------------------------
         // The writer going without an error.
 

@@ -1,7 +1,7 @@
 //! One read path over a fixed input, for instruction counts under callgrind (stable on a noisy
 //! machine, unlike times): `valgrind --tool=callgrind target/release/examples/read_paths FORM`.
 //!
-//! FORM: `lines-lent` (`read_line_ref`), `lines-owned` (`read_line`), `owned-floor` (the floor of an owned line: `memchr` + `Bytes::split_to`), `frames-lent` (RESP bulk
+//! FORM: `lines-lent` (`read_line_ref`), `lines-lent-256` (the same with 256 B lines), `lines-owned` (`read_line`), `owned-floor` (the floor of an owned line: `memchr` + `Bytes::split_to`), `frames-lent` (RESP bulk
 //! frames with `read_line_ref` + `read_exact_ref`), `frames-owned` (`read_line` +
 //! `read_exact`), `frames-std` (those through std's `BufReader`), `fill-empty` and `fill-read` (a fill that finds nothing, one that brings a
 //! request), `pool-cycle` (a chunk acquired and dropped), `stream-requests` (a stream whose transport alternates "not ready" and a request),
@@ -20,6 +20,7 @@ fn main() {
     let total = 4 << 20;
     let n = match form.as_str() {
         "lines-lent" => pipe_lines(&lines(64, total), 16 * 1024, PipeForm::Lent),
+        "lines-lent-256" => pipe_lines(&lines(256, total), 16 * 1024, PipeForm::Lent),
         "lines-owned" => pipe_lines(&lines(64, total), 16 * 1024, PipeForm::Owned),
         "owned-floor" => chunkedbuffer_benches::peers::owned_floor(&lines(64, total), 16 * 1024),
         "frames-lent" => pipe_frames(&bulk_frames(total).0, 16 * 1024, PipeForm::Lent),

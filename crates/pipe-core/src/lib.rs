@@ -40,6 +40,7 @@ pub use chunk_pool::{Chunk, Pool, PoolConfig, PoolError, PoolStats};
 
 pub mod adapter;
 pub mod async_pipe;
+mod byte_find;
 pub mod codec;
 mod cursor;
 mod error;

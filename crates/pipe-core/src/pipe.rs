@@ -215,6 +215,9 @@ pub struct Pipe {
     spare: Option<Chunk>,
     /// Set by the first transport fill: keep `spare`.
     keep_spare: bool,
+    /// How long the frames found by the one-byte searches have been lately: where they look
+    /// first (`byte_find.rs`). Only speed depends on it.
+    pub(crate) find_hint: crate::byte_find::Hint,
 }
 
 /// The `on_new_data` callback.
@@ -330,6 +333,7 @@ impl Pipe {
             pending: None,
             spare: None,
             keep_spare: false,
+            find_hint: crate::byte_find::Hint::default(),
         }
     }
 

@@ -213,8 +213,10 @@ impl Pipe {
             {
                 let data = head.data();
                 let max_frame = self.max_frame;
+                let mut hint = self.find_hint;
                 let mut pos = 0;
-                for end in memchr::memchr_iter(b'\n', data) {
+                while let Some(i) = crate::byte_find::find(b'\n', &data[pos..], &mut hint) {
+                    let end = pos + i;
                     if end - pos > max_frame {
                         break; // over the limit: the one-at-a-time path reports it
                     }
@@ -228,6 +230,7 @@ impl Pipe {
                     pos = end + 1;
                     count += 1;
                 }
+                self.find_hint = hint;
                 self.scanned += pos as u64;
                 self.consume(pos);
             }
@@ -310,7 +313,7 @@ impl Pipe {
             && let Some(i) = {
                 let data = head.data();
                 let window = self.max_frame.saturating_add(1).min(data.len());
-                memchr::memchr(byte, &data[..window])
+                crate::byte_find::find(byte, &data[..window], &mut self.find_hint)
             }
         {
             let n = i + 1;
@@ -347,7 +350,7 @@ impl Pipe {
         Ok(frame)
     }
 
-    #[inline]
+    #[inline(always)]
     fn read_frame_ref(&mut self, sep: &[u8], keep: bool, line: bool) -> Result<&[u8], ReadError> {
         if let [byte] = *sep
             && let Some((from, n)) = self.consume_head_frame(byte)
@@ -384,7 +387,7 @@ impl Pipe {
     /// (nothing changed) otherwise. It pays: 64 B lines, 268 instructions a line with it, 360
     /// without; 212 with the rest of the read out of line, so that this part inlines into the
     /// caller (`read_paths lines-lent` under callgrind).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn consume_head_frame(&mut self, byte: u8) -> Option<(usize, usize)> {
         if !self.held.is_empty() || !self.memo.is_fresh() {
             return None;
@@ -394,7 +397,7 @@ impl Pipe {
         };
         let data = &chunk[*start..*end];
         let window = self.max_frame.saturating_add(1).min(data.len());
-        let n = memchr::memchr(byte, &data[..window])? + 1;
+        let n = crate::byte_find::find(byte, &data[..window], &mut self.find_hint)? + 1;
         let from = *start;
         *start += n;
         self.count_consumed(n);

@@ -183,7 +183,7 @@ impl Pipe {
         }
         let data = self.segments.front()?.data();
         let window = self.max_frame.saturating_add(1).min(data.len());
-        let i = memchr::memchr(byte, &data[..window])?;
+        let i = crate::byte_find::find(byte, &data[..window], &mut self.find_hint)?;
         self.scanned += i as u64 + 1;
         Some(i + 1)
     }

@@ -278,6 +278,30 @@ pub const CASES: &[(&str, bool, usize, &str, &str)] = &[
         "L+ L+ L",
         "12345678\r\n|12345678\n|!E",
     ),
+    // Lines around 64 bytes, where the search stops looking itself and hands over to
+    // `memchr`, one under, at and one over the limit, after short and after long lines.
+    (
+        "a\n{64}\n{65}\nb\n",
+        false,
+        64,
+        "L L L L M65 L L L",
+        "a|{64}|!L64|!L64|~|{65}|b|!E",
+    ),
+    (
+        "{150}\n{3}\n{64}\r\n{65}\n",
+        false,
+        200,
+        "L L L+ M64 L L+",
+        "{150}|{3}|{64}\r\n|~|!L64|!L64",
+    ),
+    (
+        "{100}\n{64}\r\n{63}\n{65}\r\n",
+        false,
+        100,
+        "L M64 L L L",
+        "{100}|~|{64}|{63}|!L64",
+    ),
+    ("{70};{5};", false, 70, "U; U+; U;", "{70}|{5};|!E"),
     // One over: `InvalidData`, again, nothing consumed (an exact read, a raised limit).
     (
         "123456789\nz\n",

@@ -4,7 +4,7 @@
 //! (`read_paths lines-lent` under callgrind), most of them set-up for its vector loop. Lines and
 //! headers are mostly short, so [`find`] first looks at the first [`SHORT`] bytes 16 at a time
 //! (the compiler makes one vector comparison of each block from safe code) and hands the rest
-//! to `memchr`. That look is wasted on long frames (7% of the speed of 256-byte lines), so a
+//! to `memchr`. That look is wasted on long frames (4-7% of the speed of 256-byte lines), so a
 //! [`Hint`] kept by the reader skips it while the frames found are long.
 
 /// Bytes examined in blocks before handing over to `memchr`.

@@ -192,7 +192,7 @@ impl Cursor<'_> {
         let skip = self.pos - self.seg_start;
         self.pipe
             .segments
-            .range(self.seg..)
+            .range_from(self.seg)
             .enumerate()
             .map(move |(i, s)| if i == 0 { &s.data()[skip..] } else { s.data() })
             .filter(|d| !d.is_empty())

@@ -1,6 +1,5 @@
 //! The `Pipe` type: its state, its options and its write side.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::sync::{Mutex, PoisonError};
@@ -10,7 +9,7 @@ use chunk_pool::{Chunk, Pool};
 
 use crate::error::{StreamError, WriteError};
 use crate::memo::Memo;
-use crate::segment::Segment;
+use crate::segment::{Segment, Segments};
 
 /// The maximum frame size a pipe starts with: 64 KiB, the original library's `limit=2**16`.
 ///
@@ -179,7 +178,7 @@ pub struct Pipe {
     /// Buffered bytes, oldest first. Only the last segment is ever written to. Every segment
     /// holds unread bytes except: the first, when its memory backs a frame lent by a `*_ref` read
     /// (dropped by the next call's `release_spent`), and the last, while a buffer is lent in it.
-    pub(crate) segments: VecDeque<Segment>,
+    pub(crate) segments: Segments,
     /// Unread bytes over all segments.
     pub(crate) len: usize,
     /// Free bytes handed out by the last `get_buffer` at the end of the last segment; `None` when
@@ -312,7 +311,7 @@ impl Pipe {
         let min = pool.min_chunk();
         let base = pool.chunk_size_for(chunk_size.clamp(min, max));
         Pipe {
-            segments: VecDeque::new(),
+            segments: Segments::default(),
             len: 0,
             lent: None,
             state: PipeState::Open,
@@ -872,7 +871,7 @@ impl Pipe {
             if let Some(first) = self.segments.front_mut()
                 && first.grow(room + later)
             {
-                while let Some(next) = self.segments.remove(1) {
+                while let Some(next) = self.segments.remove_second() {
                     self.segments[0].append(next.data());
                 }
                 return;

@@ -147,7 +147,8 @@ impl Pipe {
             (self.segments.len(), start)
         } else {
             let mut start = self.len;
-            for (i, seg) in self.segments.iter().enumerate().rev() {
+            for i in (0..self.segments.len()).rev() {
+                let seg = &self.segments[i];
                 start -= seg.len();
                 if start <= at && seg.len() > 0 {
                     return (i, start);
@@ -159,7 +160,7 @@ impl Pipe {
 
     /// Whether the bytes from offset `at` of segment `index` onwards start with `rest`.
     fn rest_matches(&self, index: usize, mut at: usize, mut rest: &[u8]) -> bool {
-        for seg in self.segments.range(index..) {
+        for seg in self.segments.range_from(index) {
             let data = &seg.data()[at.min(seg.len())..];
             let k = data.len().min(rest.len());
             if data[..k] != rest[..k] {

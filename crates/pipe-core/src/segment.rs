@@ -1,5 +1,7 @@
 //! A segment: one chunk's worth of buffered bytes, writable or sealed.
 
+use std::collections::VecDeque;
+
 use bytes::{Buf, Bytes};
 use chunk_pool::Chunk;
 
@@ -297,5 +299,151 @@ impl Segment {
                 holder
             }
         }
+    }
+}
+
+/// A pipe's segments, oldest first: a deque whose first segment lives in a field of its own.
+///
+/// Every read starts at the first segment, most of them end there, and a read loop looks it up
+/// on each call (the buffered-read traits' `fill_buf` and `consume`, a lending read before and
+/// after it takes its frame). In a `VecDeque` each look wraps an index and scales it by the
+/// element's size; here it is one load of the field. The rest stay in the deque.
+#[derive(Default)]
+pub(crate) struct Segments {
+    /// The first segment. `None` exactly when `rest` is empty too (no segments at all).
+    head: Option<Segment>,
+    /// The segments after the first, oldest first.
+    rest: VecDeque<Segment>,
+}
+
+impl Segments {
+    #[inline]
+    pub(crate) fn front(&self) -> Option<&Segment> {
+        self.head.as_ref()
+    }
+
+    #[inline]
+    pub(crate) fn front_mut(&mut self) -> Option<&mut Segment> {
+        self.head.as_mut()
+    }
+
+    #[inline]
+    pub(crate) fn back(&self) -> Option<&Segment> {
+        match self.rest.back() {
+            Some(last) => Some(last),
+            None => self.head.as_ref(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn back_mut(&mut self) -> Option<&mut Segment> {
+        match self.rest.back_mut() {
+            Some(last) => Some(last),
+            None => self.head.as_mut(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push_back(&mut self, segment: Segment) {
+        if self.head.is_none() {
+            self.head = Some(segment);
+        } else {
+            self.rest.push_back(segment);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn pop_front(&mut self) -> Option<Segment> {
+        let first = self.head.take();
+        self.head = self.rest.pop_front();
+        first
+    }
+
+    #[inline]
+    pub(crate) fn pop_back(&mut self) -> Option<Segment> {
+        match self.rest.pop_back() {
+            Some(last) => Some(last),
+            None => self.head.take(),
+        }
+    }
+
+    /// Removes the second segment (the first after the head), if any.
+    pub(crate) fn remove_second(&mut self) -> Option<Segment> {
+        self.rest.pop_front()
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.head.is_some()) + self.rest.len()
+    }
+
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.is_none()
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> Option<&Segment> {
+        match index {
+            0 => self.head.as_ref(),
+            i => self.rest.get(i - 1),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get_mut(&mut self, index: usize) -> Option<&mut Segment> {
+        match index {
+            0 => self.head.as_mut(),
+            i => self.rest.get_mut(i - 1),
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.head = None;
+        self.rest.clear();
+    }
+
+    /// The segments, oldest first.
+    #[inline]
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &Segment> + Clone {
+        self.head.iter().chain(self.rest.iter())
+    }
+
+    /// The segments from `index` on, oldest first.
+    #[inline]
+    pub(crate) fn range_from(&self, index: usize) -> impl Iterator<Item = &Segment> {
+        let head = self.head.as_ref().filter(|_| index == 0);
+        head.into_iter().chain(
+            self.rest
+                .range(index.saturating_sub(1).min(self.rest.len())..),
+        )
+    }
+}
+
+impl std::ops::Index<usize> for Segments {
+    type Output = Segment;
+
+    #[inline]
+    fn index(&self, index: usize) -> &Segment {
+        self.get(index).expect("a segment index within len")
+    }
+}
+
+impl std::ops::IndexMut<usize> for Segments {
+    #[inline]
+    fn index_mut(&mut self, index: usize) -> &mut Segment {
+        self.get_mut(index).expect("a segment index within len")
+    }
+}
+
+impl<'a> IntoIterator for &'a Segments {
+    type Item = &'a Segment;
+    type IntoIter = std::iter::Chain<
+        std::option::Iter<'a, Segment>,
+        std::collections::vec_deque::Iter<'a, Segment>,
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.head.iter().chain(self.rest.iter())
     }
 }

@@ -447,3 +447,90 @@ impl<'a> IntoIterator for &'a Segments {
         self.head.iter().chain(self.rest.iter())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    use super::{Segment, Segments};
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        PushBack,
+        PopFront,
+        PopBack,
+        RemoveSecond,
+        Clear,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => Just(Op::PushBack),
+            2 => Just(Op::PopFront),
+            1 => Just(Op::PopBack),
+            1 => Just(Op::RemoveSecond),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    /// A segment told apart from the others by its length.
+    fn segment(id: usize) -> Segment {
+        Segment::Sealed(Bytes::from(vec![0; id]))
+    }
+
+    fn ids<'a>(it: impl Iterator<Item = &'a Segment>) -> Vec<usize> {
+        it.map(Segment::len).collect()
+    }
+
+    proptest! {
+        /// Every operation the pipe uses agrees with a `VecDeque`, whose API it mirrors.
+        #[test]
+        fn behaves_as_a_deque(ops in proptest::collection::vec(op(), 0..60)) {
+            let (mut segments, mut model) = (Segments::default(), VecDeque::new());
+            for (step, op) in ops.into_iter().enumerate() {
+                let id = step + 1;
+                match op {
+                    Op::PushBack => {
+                        segments.push_back(segment(id));
+                        model.push_back(id);
+                    }
+                    Op::PopFront => {
+                        prop_assert_eq!(segments.pop_front().map(|s| s.len()), model.pop_front());
+                    }
+                    Op::PopBack => {
+                        prop_assert_eq!(segments.pop_back().map(|s| s.len()), model.pop_back());
+                    }
+                    Op::RemoveSecond => {
+                        prop_assert_eq!(segments.remove_second().map(|s| s.len()), model.remove(1));
+                    }
+                    Op::Clear => {
+                        segments.clear();
+                        model.clear();
+                    }
+                }
+                prop_assert_eq!(segments.len(), model.len());
+                prop_assert_eq!(segments.is_empty(), model.is_empty());
+                prop_assert_eq!(segments.front().map(Segment::len), model.front().copied());
+                prop_assert_eq!(segments.back().map(Segment::len), model.back().copied());
+                prop_assert_eq!(segments.back_mut().map(|s| s.len()), model.back().copied());
+                prop_assert_eq!(segments.front_mut().map(|s| s.len()), model.front().copied());
+                let all: Vec<usize> = model.iter().copied().collect();
+                prop_assert_eq!(ids(segments.iter()), all.clone());
+                prop_assert_eq!(ids(segments.iter().rev()), all.iter().rev().copied().collect::<Vec<_>>());
+                prop_assert_eq!(ids((&segments).into_iter()), all.clone());
+                for i in 0..=model.len() + 1 {
+                    prop_assert_eq!(segments.get(i).map(Segment::len), model.get(i).copied());
+                    prop_assert_eq!(segments.get_mut(i).map(|s| s.len()), model.get(i).copied());
+                    let from: Vec<usize> = all.iter().skip(i).copied().collect();
+                    prop_assert_eq!(ids(segments.range_from(i)), from);
+                    if i < model.len() {
+                        prop_assert_eq!(segments[i].len(), model[i]);
+                    }
+                }
+            }
+        }
+    }
+}

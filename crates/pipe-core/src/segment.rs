@@ -163,8 +163,10 @@ impl Segment {
     }
 
     /// Copies `a` then `b` into the free space and commits them; the caller has checked that
-    /// `free() >= a.len() + b.len()`. One step for an encoder's header and payload.
-    #[inline]
+    /// `free() >= a.len() + b.len()`. One step for an encoder's header and payload; always
+    /// inlined, as the compiler stopped doing by itself when the segments' storage changed
+    /// (8 instructions a 64 B message more, `framed_paths write64-ours`).
+    #[inline(always)]
     pub(crate) fn append_two(&mut self, a: &[u8], b: &[u8]) {
         match self {
             Segment::Open { chunk, end, .. } => {
